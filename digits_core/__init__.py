@@ -1,0 +1,1 @@
+"""Code shared by training and serving: image decoding/normalisation, segmentation, errors."""

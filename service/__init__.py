@@ -1,0 +1,1 @@
+"""digits: a stateless FastAPI + onnxruntime service that reads handwritten digits."""

@@ -1,0 +1,51 @@
+"""The one place where errors become `{"detail", "code"}` JSON responses."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from digits_core.errors import DigitsError
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    503: "unavailable",
+}
+
+
+def error_response(status: int, code: str, detail: str, headers: dict | None = None) -> JSONResponse:
+    """The JSON body every non-2xx answer of the v1 API has."""
+    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+
+
+async def handle_digits_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DigitsError)
+    return error_response(exc.status, exc.code, exc.detail)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
+        for err in exc.errors()[:5]
+    )
+    return error_response(422, "validation_error", f"The request is not valid: {problems}")
+
+
+async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "HTTP error."
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error type to the `{"detail", "code"}` body."""
+    app.add_exception_handler(DigitsError, handle_digits_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)

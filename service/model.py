@@ -1,0 +1,100 @@
+"""DigitModel: one onnxruntime session plus its model card. Nothing HTTP in here."""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+INPUT_NAME = "image"
+OUTPUT_NAME = "probabilities"
+DEFAULT_THRESHOLD = 0.9
+
+
+class ModelLoadError(Exception):
+    """The model file is missing, unreadable or does not follow the input/output contract."""
+
+
+class DigitModel:
+    """An ONNX digit classifier: float32 [N, 28, 28, 1] in 0..1 → softmax [N, 10]."""
+
+    def __init__(self, session: ort.InferenceSession, card: dict[str, Any], path: Path) -> None:
+        self.session = session
+        self.card = card
+        self.path = path
+
+    @classmethod
+    def load(cls, path: Path, *, intra_op_threads: int = 1) -> "DigitModel":
+        """Open `path` (and its `.json` card) or raise ModelLoadError naming the file."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelLoadError(f"model file not found: {path}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Spinning threads burn the other worker's core for nothing on a small model.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            session = ort.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelLoadError(f"model file is not a valid ONNX model: {path} ({exc})") from exc
+        inputs = [i.name for i in session.get_inputs()]
+        outputs = [o.name for o in session.get_outputs()]
+        if inputs != [INPUT_NAME] or OUTPUT_NAME not in outputs:
+            raise ModelLoadError(
+                f"model {path} must have input '{INPUT_NAME}' and output '{OUTPUT_NAME}'; "
+                f"it has inputs {inputs} and outputs {outputs}"
+            )
+        return cls(session, load_card(path), path)
+
+    @property
+    def name(self) -> str:
+        return str(self.card.get("name", self.path.stem))
+
+    @property
+    def version(self) -> str:
+        return str(self.card.get("version", "0"))
+
+    @property
+    def sha256(self) -> str:
+        return str(self.card.get("sha256", ""))
+
+    @property
+    def threshold(self) -> float:
+        """Default confidence threshold for `uncertain`, chosen at training time."""
+        return float(self.card.get("confidence_threshold", DEFAULT_THRESHOLD))
+
+    def predict_batch(self, images: np.ndarray) -> np.ndarray:
+        """float32 images [N, 28, 28] or [N, 28, 28, 1] in 0..1 → probabilities [N, 10]."""
+        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+        if batch.shape[0] == 0:
+            return np.zeros((0, 10), dtype=np.float32)
+        (probabilities,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: batch})
+        return probabilities
+
+    def warm_up(self) -> None:
+        """Run one inference so the first real request does not pay for initialisation."""
+        self.predict_batch(np.zeros((1, 28, 28, 1), dtype=np.float32))
+
+
+def load_card(path: Path) -> dict[str, Any]:
+    """The model card next to the .onnx file; a minimal one computed if there is none."""
+    card_path = path.with_suffix(".json")
+    if card_path.is_file():
+        try:
+            card = json.loads(card_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelLoadError(f"model card is not valid JSON: {card_path} ({exc})") from exc
+        if not isinstance(card, dict):
+            raise ModelLoadError(f"model card must be a JSON object: {card_path}")
+        return card
+    return {
+        "name": path.stem,
+        "version": "0",
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }

@@ -1,0 +1,5 @@
+"""Routes: pages (to be implemented)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: predict (to be implemented)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

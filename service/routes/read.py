@@ -1,0 +1,5 @@
+"""Routes: read (to be implemented)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: v2 (to be implemented)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
