@@ -18,7 +18,9 @@ HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, detail: str, headers: dict | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, detail: str, headers: dict | None = None
+) -> JSONResponse:
     """The JSON body every non-2xx answer of the v1 API has."""
     return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
 
