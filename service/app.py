@@ -1,15 +1,32 @@
-"""The app factory: `create_app(settings)` wires model, routers and error handling."""
+"""The app factory: `create_app(settings)` wires model, routers, middleware and errors."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from service import metrics
 from service.errors import install_error_handlers
-from service.model import DigitModel
+from service.inference import Engine
+from service.model import DigitModel, ModelLoadError
 from service.routes import health, pages, predict, read, v2
 from service.settings import Settings
+
+logger = logging.getLogger("digits")
+
+
+def load_engine(settings: Settings) -> Engine:
+    """Load the model named in `settings` and wrap it in this worker's inference engine."""
+    model = DigitModel.load(settings.model_path, intra_op_threads=settings.onnx_threads())
+    threshold = settings.confidence_threshold
+    return Engine(
+        model,
+        threshold=model.threshold if threshold is None else threshold,
+        max_pixels=settings.max_image_pixels,
+        threads=settings.decode_threads(),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -18,12 +35,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        model = DigitModel.load(settings.model_path, intra_op_threads=settings.onnx_threads())
-        app.state.model = model
+        try:
+            engine = await run_in_threadpool(load_engine, settings)
+        except ModelLoadError as exc:
+            logger.error("digits: cannot start: %s", exc)
+            raise
+        app.state.engine = engine
+        app.state.model = model = engine.model
+        metrics.set_model_info(model.name, model.version, model.sha256)
         await run_in_threadpool(model.warm_up)
         app.state.ready = True
-        yield
-        app.state.ready = False
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            engine.close()
 
     app = FastAPI(
         title="digits",
@@ -34,8 +60,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.ready = False
     install_error_handlers(app)
-    for router in (health.router, predict.router, read.router, v2.router, pages.router):
+    app.add_middleware(metrics.MetricsMiddleware)
+    for router in (
+        health.router,
+        metrics.router,
+        predict.router,
+        read.router,
+        v2.router,
+        pages.router,
+    ):
         app.include_router(router)
+    app.mount("/static", pages.static_files, name="static")
     return app
 
 

@@ -1,10 +1,11 @@
-"""FastAPI dependencies: the loaded model and the settings, injected into routes."""
+"""FastAPI dependencies: the settings, the loaded model and its inference engine."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from digits_core.errors import NotReady
+from service.inference import Engine
 from service.model import DigitModel
 from service.settings import Settings
 
@@ -13,12 +14,17 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_model(request: Request) -> DigitModel:
-    model = getattr(request.app.state, "model", None)
-    if model is None or not request.app.state.ready:
+def get_engine(request: Request) -> Engine:
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None or not request.app.state.ready:
         raise NotReady("The model is not loaded yet; retry shortly.")
-    return model
+    return engine
+
+
+def get_model(request: Request) -> DigitModel:
+    return get_engine(request).model
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 ModelDep = Annotated[DigitModel, Depends(get_model)]

@@ -1,11 +1,16 @@
 """The one place where errors become `{"detail", "code"}` JSON responses."""
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digits_core.errors import DigitsError
+from service import metrics
+
+logger = logging.getLogger("digits")
 
 HTTP_CODES = {
     400: "bad_request",
@@ -21,7 +26,8 @@ HTTP_CODES = {
 def error_response(
     status: int, code: str, detail: str, headers: dict | None = None
 ) -> JSONResponse:
-    """The JSON body every non-2xx answer of the v1 API has."""
+    """The JSON body every non-2xx answer of the v1 API has (and counts it by code)."""
+    metrics.count_error(code)
     return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
 
 
@@ -46,8 +52,15 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
 
 
+async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug, not bad input: log it, and still answer in the documented shape."""
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "The server failed to handle this request.")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error type to the `{"detail", "code"}` body."""
     app.add_exception_handler(DigitsError, handle_digits_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(Exception, handle_unexpected)

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -37,9 +37,39 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         50_000_000, ge=1, description="Largest image (width × height), checked before decoding."
     )
+    max_in_flight: int = Field(
+        128, ge=1, description="Most inference requests one worker handles at once (503 above)."
+    )
+    request_timeout: float = Field(
+        30.0, gt=0, description="Seconds one request may take, body upload included (504 above)."
+    )
+    graceful_timeout: int = Field(
+        25, ge=0, description="Seconds in-flight requests get to finish after SIGTERM."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="When set, every route outside `open_paths` needs this key."
+    )
+    open_paths: list[str] = Field(
+        ["/health", "/ready", "/metrics", "/", "/static/*", "/docs", "/redoc", "/openapi.json"],
+        description="Paths that never need the API key; an entry ending in '*' is a prefix.",
+    )
+    cors_origins: list[str] = Field(
+        [], description="Origins allowed to call the API from a browser (JSON list); none = off."
+    )
+    log_level: str = Field("info", description="Log level of the JSON logs (debug, info, ...).")
+
+    prep_threads: int = Field(
+        0, ge=0, description="Threads per worker decoding images; 0 = max(2, cores / workers)."
+    )
 
     def onnx_threads(self) -> int:
         """Intra-op threads for one worker's onnxruntime session."""
         if self.intra_op_threads:
             return self.intra_op_threads
         return max(1, (os.cpu_count() or 1) // self.workers)
+
+    def decode_threads(self) -> int:
+        """Threads for one worker's decode/normalise pool (Pillow and numpy release the GIL)."""
+        if self.prep_threads:
+            return self.prep_threads
+        return max(2, (os.cpu_count() or 1) // self.workers)

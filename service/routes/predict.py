@@ -1,5 +1,98 @@
-"""Routes: predict (to be implemented)."""
+"""v1 prediction routes: /v1/predict, /v1/predict/batch and /v1/model."""
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Request
+
+from digits_core.errors import DigitsError
+from service.deps import EngineDep, SettingsDep
+from service.inference import Engine
+from service.model import INPUT_NAME, OUTPUT_NAME
+from service.schemas.v1 import (
+    ERROR_RESPONSES,
+    BatchResponse,
+    ModelCard,
+    PredictResponse,
+    batch_request_body,
+    single_request_body,
+)
+from service.transport import JSONResponseBytes, read_batch_items, read_single_image
+
+router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
+
+
+def model_ref(engine: Engine) -> dict[str, str]:
+    return {"name": engine.model.name, "version": engine.model.version}
+
+
+@router.post(
+    "/predict",
+    response_model=PredictResponse,
+    response_class=JSONResponseBytes,
+    summary="Read one handwritten digit",
+    openapi_extra=single_request_body(),
+)
+async def predict(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    top_k: Annotated[int, Query(ge=1, le=10, description="How many top digits to list.")] = 3,
+) -> JSONResponseBytes:
+    """One image as multipart `file`, a raw `image/*` body, or JSON `image` / `pixels`."""
+    item = await read_single_image(request, settings)
+    prediction = await engine.predict_one(item)
+    body = {**prediction.as_dict(), "top_k": prediction.top_k(top_k), "model": model_ref(engine)}
+    return JSONResponseBytes(body)
+
+
+@router.post(
+    "/predict/batch",
+    response_model=BatchResponse,
+    response_class=JSONResponseBytes,
+    summary="Read many handwritten digits in one call",
+    openapi_extra=batch_request_body(),
+)
+async def predict_batch(
+    request: Request, engine: EngineDep, settings: SettingsDep
+) -> JSONResponseBytes:
+    """Multipart `files` (repeated) or JSON `images` / `pixels`; one bad item fails alone."""
+    items = await read_batch_items(request, settings)
+    outcomes = await engine.predict_batch(items)
+    results: list[dict[str, Any]] = []
+    for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
+        result: dict[str, Any] = {"index": index}
+        if item.filename is not None:
+            result["filename"] = item.filename
+        if isinstance(outcome, DigitsError):
+            result["error"] = {"code": outcome.code, "detail": outcome.detail}
+        else:
+            result.update(outcome.as_dict())
+        results.append(result)
+    failed = sum(isinstance(outcome, DigitsError) for outcome in outcomes)
+    body = {"count": len(items), "failed": failed, "results": results, "model": model_ref(engine)}
+    return JSONResponseBytes(body)
+
+
+@router.get("/model", response_model=ModelCard, summary="The served model's card")
+def model_card(engine: EngineDep) -> dict[str, Any]:
+    """The model card plus the input/output tensors and the confidence threshold in use."""
+    model = engine.model
+    return {
+        **model.card,
+        "name": model.name,
+        "version": model.version,
+        "sha256": model.sha256,
+        "threshold": engine.threshold,
+        "input": {
+            "name": INPUT_NAME,
+            "dtype": "float32",
+            "shape": ["N", 28, 28, 1],
+            "description": "Grayscale 0..1, white ink on black, MNIST-normalised.",
+        },
+        "output": {
+            "name": OUTPUT_NAME,
+            "dtype": "float32",
+            "shape": ["N", 10],
+            "description": "Softmax probabilities of digits 0..9.",
+        },
+    }

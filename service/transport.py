@@ -1,0 +1,319 @@
+"""The request transport → items: multipart, raw image bodies and JSON, all read in memory.
+
+Bodies are streamed with a byte bound (413 before the rest is read) and multipart is parsed
+with python-multipart's streaming parser, so no upload is ever spooled to a temp file.
+Items stay undecoded here; `service.inference` decodes them in a thread pool.
+"""
+
+import base64
+import binascii
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.responses import Response
+
+from digits_core.errors import (
+    BatchTooLarge,
+    DigitsError,
+    EmptyBody,
+    InvalidBase64,
+    InvalidImage,
+    PayloadTooLarge,
+    RequestValidationFailed,
+    UnsupportedMediaType,
+)
+from service.settings import Settings
+
+JSON_TYPES = ("application/json",)
+IMAGE_PREFIX = "image/"
+MULTIPART = "multipart/form-data"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One image as the client sent it, not decoded yet.
+
+    `kind` says what `payload` holds: image file bytes, base64 text (or a data URL), or a
+    28×28 nested list of MNIST-convention pixels.
+    """
+
+    kind: Literal["bytes", "base64", "pixels"]
+    payload: Any
+    filename: str | None = None
+
+    def image_bytes(self) -> bytes:
+        """The encoded image file (PNG, JPEG, ...); raises InvalidBase64/InvalidImage."""
+        if self.kind == "bytes":
+            return self.payload
+        if self.kind == "base64":
+            return decode_base64_image(self.payload)
+        raise InvalidImage("This item is a pixel array, not an image file.")
+
+
+class JSONResponseBytes(Response):
+    """orjson-rendered JSON; numpy arrays and scalars serialize natively, no Python loops."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower-cased ('' when absent)."""
+    value = request.headers.get("content-type", "")
+    return value.split(";", 1)[0].strip().lower()
+
+
+def is_json(kind: str) -> bool:
+    return kind in JSON_TYPES or kind.endswith("+json")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large(limit)
+    return bytes(body)
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request body is larger than the limit of {limit:,} bytes.")
+
+
+@dataclass
+class _Part:
+    name: str = ""
+    filename: str | None = None
+    data: bytearray = field(default_factory=bytearray)
+
+
+class _MultipartCollector:
+    """Callbacks for MultipartParser that keep the parts named in `wanted`, in memory."""
+
+    def __init__(self, wanted: str, max_parts: int, too_many: Callable[[], DigitsError]) -> None:
+        self.wanted = wanted
+        self.max_parts = max_parts
+        self.too_many = too_many
+        self.parts: list[_Part] = []
+        self._current = _Part()
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._headers: dict[bytes, bytes] = {}
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_part_begin": self._on_part_begin,
+            "on_part_data": self._on_part_data,
+            "on_part_end": self._on_part_end,
+            "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),
+            "on_header_end": self._on_header_end,
+            "on_headers_finished": self._on_headers_finished,
+        }
+
+    def _on_part_begin(self) -> None:
+        self._current = _Part()
+        self._headers = {}
+
+    def _on_header_end(self) -> None:
+        self._headers[bytes(self._header_field).lower()] = bytes(self._header_value)
+        self._header_field.clear()
+        self._header_value.clear()
+
+    def _on_headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._current.name = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        self._current.filename = filename.decode("utf-8", "replace") if filename else None
+        if self._current.name == self.wanted:
+            if len(self.parts) >= self.max_parts:
+                raise self.too_many()
+            self.parts.append(self._current)
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        # Parts with other names are skipped; their bytes still count toward the body limit.
+        if self._current.name == self.wanted:
+            self._current.data.extend(data[start:end])
+
+    def _on_part_end(self) -> None:
+        self._current = _Part()
+
+
+async def read_multipart(
+    request: Request,
+    wanted: str,
+    limit: int,
+    max_parts: int,
+    too_many: Callable[[], DigitsError],
+) -> list[Item]:
+    """Items from the multipart parts named `wanted`, streamed with the byte `limit`.
+
+    `too_many()` is raised as soon as part number `max_parts + 1` begins.
+    """
+    _, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise RequestValidationFailed("The multipart Content-Type has no boundary parameter.")
+    collector = _MultipartCollector(wanted, max_parts, too_many)
+    parser = MultipartParser(boundary, collector.callbacks())
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise too_large(limit)
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as exc:
+        raise RequestValidationFailed(f"The multipart body is malformed: {exc}") from exc
+    if received == 0:
+        raise EmptyBody("The request body is empty; send an image.")
+    return [Item("bytes", bytes(p.data), p.filename or "") for p in collector.parts]
+
+
+def decode_base64_image(text: object) -> bytes:
+    """Plain base64 or a `data:image/...;base64,` URL → image bytes."""
+    if not isinstance(text, str):
+        raise InvalidBase64("An image must be a base64 string or a data URL.")
+    if text.startswith("data:"):
+        header, comma, text = text.partition(",")
+        if not comma:
+            raise InvalidBase64("The data URL has no ',' before its data.")
+        mime, *params = header[5:].split(";")
+        if "base64" not in (p.strip().lower() for p in params):
+            raise InvalidBase64("The data URL must be base64-encoded (';base64,').")
+        if mime.strip() and not mime.strip().lower().startswith(IMAGE_PREFIX):
+            raise InvalidImage(f"The data URL's type is '{mime}'; it must be an image/* type.")
+    if not text.strip():
+        raise InvalidBase64("The base64 image data is empty.")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        pass
+    # Tolerate line breaks and missing padding, as many encoders produce them.
+    compact = "".join(text.split())
+    try:
+        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidBase64("The image is not valid base64.") from exc
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """A JSON object from the body (empty → 400 empty_body, invalid → 422)."""
+    if not body.strip():
+        raise EmptyBody("The request body is empty; send a JSON object.")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestValidationFailed(f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise RequestValidationFailed("The JSON body must be an object.")
+    return document
+
+
+def one_key(document: dict[str, Any], keys: tuple[str, str]) -> str:
+    """The single one of `keys` present in `document` (422 for both or neither)."""
+    present = [key for key in keys if key in document]
+    if len(present) != 1:
+        raise RequestValidationFailed(
+            f"The JSON object must have exactly one of '{keys[0]}' or '{keys[1]}'."
+        )
+    return present[0]
+
+
+def json_item(document: dict[str, Any]) -> Item:
+    """`{"image": "<base64 | data URL>"}` or `{"pixels": 28×28}` → one item."""
+    key = one_key(document, ("image", "pixels"))
+    if key == "pixels":
+        return Item("pixels", document["pixels"])
+    if not isinstance(document["image"], str):
+        raise RequestValidationFailed("'image' must be a string: base64 or a data URL.")
+    return Item("base64", document["image"])
+
+
+def json_items(document: dict[str, Any]) -> list[Item]:
+    """`{"images": [...]}` or `{"pixels": [28×28, ...]}` → items (bad entries fail alone)."""
+    key = one_key(document, ("images", "pixels"))
+    values = document[key]
+    if not isinstance(values, list):
+        raise RequestValidationFailed(f"'{key}' must be a list.")
+    if key == "pixels":
+        return [Item("pixels", value) for value in values]
+    return [Item("base64", value) for value in values]
+
+
+def check_batch_size(items: Iterable[Item], max_batch: int) -> list[Item]:
+    items = list(items)
+    if not items:
+        raise RequestValidationFailed("The batch is empty; send at least one image.")
+    if len(items) > max_batch:
+        raise BatchTooLarge(f"The batch has {len(items)} images; the limit is {max_batch}.")
+    return items
+
+
+def one_file_only() -> DigitsError:
+    return RequestValidationFailed(
+        "Send exactly one file field named 'file'; use /v1/predict/batch for more."
+    )
+
+
+def unsupported(kind: str, accepted: str) -> UnsupportedMediaType:
+    shown = kind or "none"
+    return UnsupportedMediaType(f"Content-Type '{shown}' is not supported; send {accepted}.")
+
+
+async def read_single_image(request: Request, settings: Settings) -> Item:
+    """One image from multipart field `file`, a raw image/* body, or JSON image/pixels."""
+    kind = media_type(request)
+    limit = settings.max_request_bytes
+    if kind == MULTIPART:
+        items = await read_multipart(request, "file", limit, 1, one_file_only)
+        if not items:
+            raise RequestValidationFailed("The multipart body needs a file field named 'file'.")
+        return items[0]
+    if kind.startswith(IMAGE_PREFIX):
+        body = await read_body(request, limit)
+        if not body:
+            raise EmptyBody("The request body is empty; send an image.")
+        return Item("bytes", body)
+    if is_json(kind):
+        return json_item(parse_json(await read_body(request, limit)))
+    if not kind and request.headers.get("content-length", "0") == "0":
+        raise EmptyBody("The request body is empty; send an image.")
+    raise unsupported(kind, "multipart/form-data, image/* or application/json")
+
+
+async def read_batch_items(request: Request, settings: Settings) -> list[Item]:
+    """Many images from multipart field `files` (repeated) or JSON images/pixels lists."""
+    kind = media_type(request)
+    limit = settings.max_request_bytes
+    if kind == MULTIPART:
+        max_batch = settings.max_batch
+        items = await read_multipart(
+            request,
+            "files",
+            limit,
+            max_batch,
+            lambda: BatchTooLarge(f"The batch has more than {max_batch} images, the limit."),
+        )
+        if not items:
+            raise RequestValidationFailed("The multipart body needs file fields named 'files'.")
+        return items
+    if is_json(kind):
+        return check_batch_size(
+            json_items(parse_json(await read_body(request, limit))), settings.max_batch
+        )
+    if not kind and request.headers.get("content-length", "0") == "0":
+        raise EmptyBody("The request body is empty; send images.")
+    raise unsupported(kind, "multipart/form-data or application/json")
