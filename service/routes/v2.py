@@ -1,5 +1,205 @@
-"""Routes: v2 (to be implemented)."""
+"""Routes: the Open Inference Protocol (KServe v2) REST API, as Triton clients speak it.
 
-from fastapi import APIRouter
+Tensors skip image preprocessing and go straight to `DigitModel.predict_batch`. Errors on
+these routes have the protocol's `{"error": "<message>"}` body (see `V2Route`).
+"""
 
-router = APIRouter()
+import time
+from collections.abc import Callable, Coroutine
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from digits_core.errors import DigitsError, NotFound, NotReady
+from service import metrics
+from service.deps import ModelDep, SettingsDep
+from service.model import DigitModel
+from service.schemas.v2 import ErrorResponse, ModelMetadata, ServerMetadata, TensorMetadata
+from service.settings import Settings
+from service.transport import read_body
+from service.v2_codec import (
+    DIGIT,
+    INPUT,
+    PROBABILITIES,
+    DecodedRequest,
+    decode_request,
+    decompress,
+    encode_response,
+)
+
+SERVER_NAME = "digits"
+EXTENSIONS = ["binary_tensor_data"]
+PLATFORM = "onnxruntime_onnx"
+HEADER_LENGTH = "Inference-Header-Content-Length"
+
+
+def server_version() -> str:
+    try:
+        return version("digits")
+    except PackageNotFoundError:
+        return "0"
+
+
+class V2Route(APIRoute):
+    """An APIRoute whose errors answer `{"error": ...}`, the v2 protocol's error body."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DigitsError as exc:
+                metrics.count_error(exc.code)
+                return error(exc.status, exc.detail)
+            except RequestValidationError as exc:
+                return error(400, f"Invalid request: {exc.errors()[:3]}")
+            except HTTPException as exc:
+                return error(exc.status_code, str(exc.detail), exc.headers)
+
+        return handle
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in ((404, "Unknown model or version"), (503, "The model is not ready"))
+}
+INFER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: {"model": ErrorResponse, "description": "Malformed body, datatype, shape or data"},
+    413: {"model": ErrorResponse, "description": "Body or batch too large"},
+}
+
+router = APIRouter(prefix="/v2", tags=["v2 (Open Inference Protocol)"], route_class=V2Route)
+
+
+def served_model(model: ModelDep, model_name: str) -> DigitModel:
+    """The loaded model when the path names it, else 404."""
+    if model_name != model.name:
+        raise NotFound(f"Request for unknown model: '{model_name}' is not found.")
+    return model
+
+
+def check_version(model: ModelDep, model_name: str, model_version: str) -> None:
+    """404 unless `/versions/{model_version}` is the served version."""
+    if model_version != model.version:
+        raise NotFound(
+            f"Request for unknown model: '{model_name}' version {model_version} is not found; "
+            f"the served version is {model.version}."
+        )
+
+
+ServedModel = Annotated[DigitModel, Depends(served_model)]
+VERSIONED = [Depends(check_version)]
+
+
+@router.get("", response_model=ServerMetadata, summary="Server metadata")
+def get_server_metadata() -> ServerMetadata:
+    return ServerMetadata(name=SERVER_NAME, version=server_version(), extensions=EXTENSIONS)
+
+
+@router.get("/health/live", summary="Liveness", responses={200: {"description": "Live"}})
+def get_live() -> Response:
+    return Response(status_code=200)
+
+
+@router.get("/health/ready", summary="Readiness", responses={503: ERRORS[503]})
+def get_ready(request: Request) -> Response:
+    """200 once the model is loaded and warmed up."""
+    if not request.app.state.ready:
+        raise NotReady("The model is not loaded yet; retry shortly.")
+    return Response(status_code=200)
+
+
+@router.get("/models/{model_name}", response_model=ModelMetadata, responses=ERRORS)
+@router.get(
+    "/models/{model_name}/versions/{model_version}",
+    response_model=ModelMetadata,
+    responses=ERRORS,
+    dependencies=VERSIONED,
+)
+def get_model_metadata(model: ServedModel) -> ModelMetadata:
+    """Inputs and outputs; `image` may also be sent as [N,28,28] or [N,784], FP32 or UINT8."""
+    return ModelMetadata(
+        name=model.name,
+        versions=[model.version],
+        platform=PLATFORM,
+        inputs=[TensorMetadata(name=INPUT, datatype="FP32", shape=[-1, 28, 28, 1])],
+        outputs=[
+            TensorMetadata(name=PROBABILITIES, datatype="FP32", shape=[-1, 10]),
+            TensorMetadata(name=DIGIT, datatype="INT64", shape=[-1]),
+        ],
+    )
+
+
+@router.get("/models/{model_name}/ready", responses=ERRORS, summary="Model readiness")
+@router.get(
+    "/models/{model_name}/versions/{model_version}/ready",
+    responses=ERRORS,
+    dependencies=VERSIONED,
+    summary="Model readiness",
+)
+def get_model_ready(model: ServedModel) -> Response:
+    return Response(status_code=200)
+
+
+@router.post(
+    "/models/{model_name}/infer",
+    responses=INFER_ERRORS,
+    summary="Inference",
+    response_model=None,
+)
+@router.post(
+    "/models/{model_name}/versions/{model_version}/infer",
+    responses=INFER_ERRORS,
+    dependencies=VERSIONED,
+    summary="Inference",
+    response_model=None,
+)
+async def infer(
+    request: Request,
+    model: ServedModel,
+    settings: SettingsDep,
+    header_length: Annotated[str | None, Header(alias=HEADER_LENGTH)] = None,
+    content_encoding: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Classify a tensor `image` (JSON `data`, or binary with Inference-Header-Content-Length).
+
+    Returns `probabilities` (FP32 [N,10]) and, when requested in `outputs`, `digit` (INT64 [N]).
+    """
+    body = await read_body(request, settings.max_request_bytes)
+    content, length = await run_in_threadpool(
+        run_inference, model, settings, body, header_length, content_encoding
+    )
+    if length is None:
+        return Response(content, media_type="application/json")
+    return Response(
+        content, media_type="application/octet-stream", headers={HEADER_LENGTH: str(length)}
+    )
+
+
+def run_inference(
+    model: DigitModel,
+    settings: Settings,
+    body: bytes,
+    header_length: str | None,
+    content_encoding: str | None,
+) -> tuple[bytes, int | None]:
+    """Decode, predict and encode (blocking: runs in the thread pool)."""
+    body = decompress(body, content_encoding, settings.max_request_bytes)
+    request: DecodedRequest = decode_request(body, header_length, settings.max_batch)
+    started = time.perf_counter()
+    probabilities = model.predict_batch(request.images)
+    metrics.observe_inference(time.perf_counter() - started, len(probabilities))
+    metrics.count_predictions(probabilities.argmax(axis=1))
+    return encode_response(request, probabilities, model.name, model.version)
