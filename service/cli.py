@@ -1,0 +1,219 @@
+"""The `digits` command: serve, classify piles of scans, predict or read one image, train."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from tqdm import tqdm
+
+from digits_core.errors import DigitsError
+from service import classify as pipeline
+from service.client import DigitsAPIError, DigitsClient, DigitsConnectionError
+from service.results import Row, RowWriter, Summary, prepare_resume
+from service.sources import DEFAULT_MAX_BYTES, Limits, iter_items
+
+app = typer.Typer(
+    name="digits",
+    help="Handwritten digit recognition: run the service, classify scans, train models.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True}
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="DIGITS_URL",
+        help="A running service, e.g. http://localhost:8000. Without it the model runs here.",
+    ),
+]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="ONNX model for local mode (default: DIGITS_MODEL_PATH)."),
+]
+ApiKeyOption = Annotated[
+    str | None, typer.Option("--api-key", envvar="DIGITS_API_KEY", help="Service API key.")
+]
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per request.")]
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Print `message` on stderr and return the Exit to raise."""
+    typer.echo(f"digits: {message}", err=True)
+    return typer.Exit(code)
+
+
+def make_backend(
+    url: str | None, model: Path | None, api_key: str | None, timeout: float, *, read: bool
+) -> pipeline.Backend:
+    """The remote backend with --url, else the in-process one (usage errors exit 2)."""
+    if url and model:
+        raise typer.BadParameter("give either --url or --model, not both", param_hint="--model")
+    if url:
+        client = DigitsClient(url, timeout=timeout, api_key=api_key)
+        return pipeline.RemoteBackend(client, read=read)
+    if read:
+        raise typer.BadParameter(
+            "--read runs against a service for now: pass --url", param_hint="--read"
+        )
+    from service.model import ModelLoadError
+    from service.settings import Settings
+
+    try:
+        return pipeline.LocalBackend(model or Settings().model_path)
+    except ModelLoadError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--model") from exc
+
+
+@app.command(context_settings=FORWARD, add_help_option=False)
+def serve(ctx: typer.Context) -> None:
+    """Run the HTTP service; options as `python -m service` (--host --port --workers --model)."""
+    from service.__main__ import main
+
+    raise typer.Exit(main(ctx.args))
+
+
+@app.command(context_settings=FORWARD, add_help_option=False)
+def train(ctx: typer.Context) -> None:
+    """Forward to `python -m training ...` in a subprocess, so this CLI never loads TensorFlow."""
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "training", *ctx.args]))
+
+
+@app.command("classify")
+def classify_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Image files, folders (recursive), .zip, multi-page TIFF.")
+    ],
+    read: Annotated[bool, typer.Option("--read", help="Read multi-digit numbers.")] = False,
+    url: UrlOption = None,
+    model: ModelOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="results.csv or results.jsonl (default: CSV on stdout)."),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Batches in flight.")] = 2,
+    batch_size: Annotated[int, typer.Option(min=1, max=512, help="Images per batch.")] = 32,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip sources already in --out and append.")
+    ] = False,
+    max_file_bytes: Annotated[
+        int, typer.Option(min=1, help="Larger files and zip members become error rows.")
+    ] = DEFAULT_MAX_BYTES,
+    api_key: ApiKeyOption = None,
+    timeout: TimeoutOption = 60.0,
+) -> None:
+    """Classify every image under PATHs into CSV/JSONL rows: source, answer, confidence, error."""
+    if resume and out is None:
+        raise typer.BadParameter("--resume needs --out", param_hint="--resume")
+    done: set[str] = set()
+    if resume and out is not None:
+        try:
+            done = prepare_resume(out, read=read)
+        except (ValueError, OSError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--out") from exc
+    backend = make_backend(url, model, api_key, timeout, read=read)
+    summary = Summary()
+
+    def skip(source: str) -> bool:
+        if source in done:
+            summary.skipped += 1
+            return True
+        return False
+
+    items = iter_items(paths, skip=skip, limits=Limits(max_bytes=max_file_bytes))
+    writer = RowWriter(out, read=read, append=resume)
+    progress = tqdm(unit="img", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
+
+    def on_row(row: Row) -> None:
+        writer.write(row)
+        summary.add(row)
+        progress.update()
+
+    started = time.perf_counter()
+    try:
+        pipeline.run(
+            items,
+            backend,
+            on_row,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            max_batch_bytes=MAX_BATCH_BYTES,
+        )
+    except DigitsAPIError as exc:
+        reason = "unreachable" if isinstance(exc, DigitsConnectionError) else "refusing requests"
+        raise fail(
+            f"the service is {reason} ({exc}); {summary.count} rows written, "
+            "rerun with --resume to continue",
+            1,
+        ) from exc
+    finally:
+        progress.close()
+        writer.close()
+        backend.close()
+    typer.echo(summary.line(time.perf_counter() - started), err=True)
+
+
+def answer_one(
+    file: Path, url: str | None, model: Path | None, api_key: str | None, timeout: float, read: bool
+) -> dict[str, Any]:
+    """The API response for one image, from the service or the local model."""
+    backend = make_backend(url, model, api_key, timeout, read=read)
+    try:
+        if isinstance(backend, pipeline.RemoteBackend):
+            client = backend.client
+            return client.read(file) if read else client.predict(file)
+        assert isinstance(backend, pipeline.LocalBackend)
+        return backend.predict_one(file.read_bytes())
+    except (DigitsError, DigitsAPIError) as exc:
+        raise fail(f"{file}: {exc.code}: {exc.detail}", 1) from exc
+    except OSError as exc:
+        raise fail(f"{file}: cannot read: {exc}", 1) from exc
+    finally:
+        backend.close()
+
+
+FileArgument = Annotated[Path, typer.Argument(help="One image file.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the full JSON response.")]
+
+
+@app.command()
+def predict(
+    file: FileArgument,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    model: ModelOption = None,
+    api_key: ApiKeyOption = None,
+    timeout: TimeoutOption = 30.0,
+) -> None:
+    """Classify one image of a single digit."""
+    result = answer_one(file, url, model, api_key, timeout, read=False)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    flag = " (uncertain)" if result["uncertain"] else ""
+    typer.echo(f"{result['digit']}  confidence {result['confidence']:.3f}{flag}")
+
+
+@app.command()
+def read(
+    file: FileArgument,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    model: ModelOption = None,
+    api_key: ApiKeyOption = None,
+    timeout: TimeoutOption = 30.0,
+) -> None:
+    """Read a multi-digit number from one image."""
+    result = answer_one(file, url, model, api_key, timeout, read=True)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    flag = " (uncertain)" if result["uncertain"] else ""
+    typer.echo(f"{result['text']}  confidence {result['confidence']:.3f}{flag}")
