@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from service import metrics
 from service.errors import install_error_handlers
 from service.inference import Engine
+from service.middleware import install_middleware
 from service.model import DigitModel, ModelLoadError
 from service.routes import health, pages, predict, read, v2
 from service.settings import Settings
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.ready = False
     install_error_handlers(app)
-    app.add_middleware(metrics.MetricsMiddleware)
+    install_middleware(app, settings)  # limits, API key, CORS, headers, request id, logs
+    app.add_middleware(metrics.MetricsMiddleware)  # outermost: counts guard answers too
     for router in (
         health.router,
         metrics.router,
