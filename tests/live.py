@@ -4,11 +4,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -25,6 +27,12 @@ def free_port() -> int:
 class LiveServer:
     url: str
     process: subprocess.Popen
+    log: IO[bytes]
+
+    def output(self) -> str:
+        """Everything the server wrote to stdout and stderr so far."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
 
 @contextmanager
@@ -34,6 +42,8 @@ def live_server(
     """Run the service until the block ends; waits for /ready (a timeout, not a timing assert)."""
     port = free_port()
     process_env = {**os.environ, **(env or {})}
+    # A file, not a pipe: nobody reads a pipe while tests run, and a full one blocks the server.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [
             sys.executable,
@@ -48,7 +58,7 @@ def live_server(
         ],
         cwd=ROOT,
         env=process_env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -56,7 +66,8 @@ def live_server(
         deadline = time.monotonic() + ready_timeout
         while True:
             if process.poll() is not None:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                log.seek(0)
+                output = log.read().decode(errors="replace")
                 raise RuntimeError(f"service exited with {process.returncode}:\n{output}")
             try:
                 if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
@@ -66,7 +77,7 @@ def live_server(
             if time.monotonic() > deadline:
                 raise RuntimeError("service did not become ready in time")
             time.sleep(0.2)
-        yield LiveServer(url=url, process=process)
+        yield LiveServer(url=url, process=process, log=log)
     finally:
         if process.poll() is None:
             process.terminate()
@@ -75,3 +86,4 @@ def live_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        log.close()
