@@ -1,0 +1,69 @@
+# digits: the serving image (`docker build -t digits .`). The training image is
+# deploy/train.Dockerfile: the legacy builder (no BuildKit) builds every stage that precedes the
+# target, so a train stage in this file would put TensorFlow into every runtime build.
+
+# ---------------------------------------------------------------------------------------------
+# builder: a self-contained venv with the serving dependencies and the digits package only.
+FROM python:3.11-slim AS builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /src
+
+# The venv gets no pip/setuptools of its own (the base image's pip installs into it with
+# --python), so the runtime stage carries only what the service imports.
+RUN python -m venv --without-pip /opt/venv
+
+# Dependencies first, from pyproject.toml alone, so code changes reuse this (slow) layer.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+    && pip --python /opt/venv/bin/python install -r requirements.txt
+
+# Only the serving packages: training/ and bench/ are not copied, so setuptools' package
+# discovery finds just digits_core and service.
+COPY README.md ./
+COPY digits_core/ digits_core/
+COPY service/ service/
+# Dead weight at runtime: wheels' test suites and C headers, and onnxruntime's offline
+# model-conversion and quantization tooling (inference never imports it). The import check
+# fails the build if a trim ever removes something the service needs.
+RUN pip --python /opt/venv/bin/python install --no-deps . \
+    && find /opt/venv -depth -type d \( -name tests -o -name include \) \
+        -path '*/site-packages/*' -exec rm -rf {} + \
+    && rm -rf /opt/venv/lib/python3.11/site-packages/onnxruntime/transformers \
+        /opt/venv/lib/python3.11/site-packages/onnxruntime/quantization \
+    && /opt/venv/bin/python -c "import onnxruntime, service.app, service.__main__"
+
+# ---------------------------------------------------------------------------------------------
+# runtime: the serving image (default target).
+FROM python:3.11-slim AS runtime
+
+# All service configuration is DIGITS_* environment; these are the image's defaults.
+# DIGITS_MODEL_PATH is explicit because the installed package cannot find the repo's models/.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/venv/bin:$PATH \
+    DIGITS_HOST=0.0.0.0 \
+    DIGITS_PORT=8000 \
+    DIGITS_WORKERS=1 \
+    DIGITS_MODEL_PATH=/app/models/digits.onnx
+
+RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin digits
+
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+COPY deploy/healthcheck.py /app/healthcheck.py
+COPY models/ /app/models/
+
+# Numeric user so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
+USER 10001:10001
+EXPOSE 8000
+
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "/app/healthcheck.py"]
+
+# Exec form: python is PID 1 and receives SIGTERM from `docker stop` itself (graceful drain).
+CMD ["python", "-m", "service"]
