@@ -42,6 +42,9 @@ ApiKeyOption = Annotated[
     str | None, typer.Option("--api-key", envvar="DIGITS_API_KEY", help="Service API key.")
 ]
 TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per request.")]
+RetriesOption = Annotated[
+    int, typer.Option("--retries", min=0, help="Retries (with backoff) when unreachable or 503.")
+]
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -51,13 +54,19 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def make_backend(
-    url: str | None, model: Path | None, api_key: str | None, timeout: float, *, read: bool
+    url: str | None,
+    model: Path | None,
+    api_key: str | None,
+    timeout: float,
+    retries: int,
+    *,
+    read: bool,
 ) -> pipeline.Backend:
     """The remote backend with --url, else the in-process one (usage errors exit 2)."""
     if url and model:
         raise typer.BadParameter("give either --url or --model, not both", param_hint="--model")
     if url:
-        client = DigitsClient(url, timeout=timeout, api_key=api_key)
+        client = DigitsClient(url, timeout=timeout, api_key=api_key, retries=retries)
         return pipeline.RemoteBackend(client, read=read)
     if read:
         raise typer.BadParameter(
@@ -108,6 +117,7 @@ def classify_command(
     ] = DEFAULT_MAX_BYTES,
     api_key: ApiKeyOption = None,
     timeout: TimeoutOption = 60.0,
+    retries: RetriesOption = 4,
 ) -> None:
     """Classify every image under PATHs into CSV/JSONL rows: source, answer, confidence, error."""
     if resume and out is None:
@@ -118,7 +128,7 @@ def classify_command(
             done = prepare_resume(out, read=read)
         except (ValueError, OSError) as exc:
             raise typer.BadParameter(str(exc), param_hint="--out") from exc
-    backend = make_backend(url, model, api_key, timeout, read=read)
+    backend = make_backend(url, model, api_key, timeout, retries, read=read)
     summary = Summary()
 
     def skip(source: str) -> bool:
@@ -164,7 +174,7 @@ def answer_one(
     file: Path, url: str | None, model: Path | None, api_key: str | None, timeout: float, read: bool
 ) -> dict[str, Any]:
     """The API response for one image, from the service or the local model."""
-    backend = make_backend(url, model, api_key, timeout, read=read)
+    backend = make_backend(url, model, api_key, timeout, 2, read=read)
     try:
         if isinstance(backend, pipeline.RemoteBackend):
             client = backend.client
