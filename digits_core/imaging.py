@@ -1,8 +1,9 @@
 """The one preprocessing definition shared by training and serving.
 
-bytes → decoded grayscale (limits checked from the header, EXIF orientation, alpha on white)
-→ MNIST-style 28×28 float32 in 0..1, white ink on black, the digit's longer side 20 px,
-centred by centre of mass (how MNIST itself was made).
+bytes → decoded grayscale (limits checked from the header, EXIF orientation, alpha on paper)
+→ ink analysis (`digits_core.ink`: polarity, lighting, noise, specks, page edges)
+→ the digit's components → MNIST-style 28×28 float32 in 0..1, white ink on black, the digit's
+longer side 20 px, centred by centre of mass (how MNIST itself was made).
 """
 
 import io
@@ -10,12 +11,20 @@ import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
 
 from digits_core.errors import ImageTooLarge, InvalidImage, InvalidPixels
+from digits_core.ink import WORK_SIDE, Ink, analyse
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20
 DEFAULT_MAX_PIXELS = 40_000_000
+NEAR_SHARE = 0.05  # a component this share of the largest one's area may belong to the digit
+NEAR_REACH = 0.25  # ... if it is within this share of the digit's size from it
+MIN_DIGIT_PX = 6  # a digit is at least this many working pixels tall or wide
+MIN_DIGIT_SHARE = 0.01  # ... and this share of the image's longer side
+BLOB_FILL = 0.72  # ink covering more of its box than this, without being elongated, is a blob
+BLOB_ASPECT = 2.0
 
 
 def scale_mnist(images: np.ndarray) -> np.ndarray:
@@ -51,8 +60,8 @@ def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Im
 def to_grayscale(image: Image.Image) -> np.ndarray:
     """Decode a PIL image (first frame) to a float32 grayscale array in 0..255.
 
-    EXIF orientation is honoured and transparent pixels become white paper, because a
-    browser canvas is dark strokes on a transparent background.
+    EXIF orientation is honoured. Transparent pixels become paper that contrasts with the
+    strokes: white behind dark strokes (a browser canvas), black behind light ones.
     """
     try:
         image.seek(0)
@@ -64,34 +73,38 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
         if image.mode in ("RGBA", "LA", "PA") or (
             image.mode in ("P", "L", "RGB") and "transparency" in image.info
         ):
-            rgba = image.convert("RGBA")
-            paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(paper, rgba)
+            return flatten_alpha(image.convert("LA"))
         return np.asarray(image.convert("L"), dtype=np.float32)
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise InvalidImage("The image data is truncated or corrupt.") from exc
 
 
-def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Image bytes → float32 grayscale array in 0..255 (raises InvalidImage/ImageTooLarge)."""
-    return to_grayscale(open_image(data, max_pixels=max_pixels))
+def flatten_alpha(image: Image.Image) -> np.ndarray:
+    """LA image → grayscale composited on paper of the opposite tone to its opaque strokes."""
+    luma, alpha = (np.asarray(band, dtype=np.float32) for band in image.split())
+    alpha = alpha / 255.0
+    opaque = alpha > 0.5
+    # Fully opaque or fully transparent: the alpha channel carries no drawing.
+    if opaque.all() or not opaque.any():
+        return luma if opaque.all() else np.full_like(luma, 255.0)
+    paper = 0.0 if float(luma[opaque].mean()) > 127.5 else 255.0
+    return luma * alpha + paper * (1.0 - alpha)
 
 
-def ink_map(gray: np.ndarray) -> np.ndarray:
-    """Grayscale 0..255 → ink intensity 0..1 (1 = ink) with polarity decided by the border.
+def decode_image(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, work_side: int | None = WORK_SIDE
+) -> np.ndarray:
+    """Image bytes → float32 grayscale array in 0..255 (raises InvalidImage/ImageTooLarge).
 
-    Paper is whatever the image border mostly is: dark ink on light paper is inverted to
-    MNIST's white-on-black; the paper level is subtracted and the ink contrast stretched.
+    A JPEG much larger than `work_side` is decoded at a reduced DCT scale (at least
+    `work_side` on its longer side, so thin strokes survive); None decodes at full size.
     """
-    gray = np.asarray(gray, dtype=np.float32)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    paper = float(np.median(border))
-    ink = paper - gray if paper > 127.5 else gray - paper
-    ink = np.clip(ink, 0, None)
-    peak = float(ink.max(initial=0))
-    if peak < 1e-6:
-        return np.zeros_like(ink)
-    return ink / peak
+    image = open_image(data, max_pixels=max_pixels)
+    if work_side and image.format == "JPEG" and max(image.size) > 2 * work_side:
+        width, height = image.size
+        shrink = work_side / max(width, height)
+        image.draft(image.mode, (max(1, round(width * shrink)), max(1, round(height * shrink))))
+    return to_grayscale(image)
 
 
 def fit_to_mnist(ink: np.ndarray) -> np.ndarray:
@@ -112,31 +125,118 @@ def fit_to_mnist(ink: np.ndarray) -> np.ndarray:
     if total <= 0:
         return canvas
     rows, cols = np.indices(canvas.shape)
-    shift_y = round(MNIST_SIZE / 2 - 0.5 - float((rows * canvas).sum()) / total)
-    shift_x = round(MNIST_SIZE / 2 - 0.5 - float((cols * canvas).sum()) / total)
+    # MNIST put the centre of mass at pixel (14, 14) (measured on its test set), not 13.5.
+    shift_y = round(MNIST_SIZE / 2 - float((rows * canvas).sum()) / total)
+    shift_x = round(MNIST_SIZE / 2 - float((cols * canvas).sum()) / total)
     shift_y = int(np.clip(shift_y, -top, MNIST_SIZE - top - new_h))
     shift_x = int(np.clip(shift_x, -left, MNIST_SIZE - left - new_w))
     return np.roll(canvas, (shift_y, shift_x), axis=(0, 1))
 
 
-def normalize_digit(gray: np.ndarray, *, ink_threshold: float = 0.25) -> np.ndarray:
+def digit_components(found: Ink) -> np.ndarray:
+    """Labels of the digit: the largest component plus significant ones close to it."""
+    areas = found.areas
+    chosen = np.zeros(found.count, dtype=bool)
+    chosen[int(np.argmax(areas))] = True
+    significant = areas >= NEAR_SHARE * float(areas.max())
+    top, left, bottom, right = union_box(found, chosen)
+    for _ in range(4):
+        reach = NEAR_REACH * max(bottom - top, right - left)
+        added = False
+        for index in np.flatnonzero(significant & ~chosen):
+            rows, cols = found.boxes[index]
+            gap_y = max(top - rows.stop, rows.start - bottom, 0)
+            gap_x = max(left - cols.stop, cols.start - right, 0)
+            if max(gap_y, gap_x) <= reach:
+                chosen[index] = added = True
+        if not added:
+            break
+        top, left, bottom, right = union_box(found, chosen)
+    return np.flatnonzero(chosen) + 1
+
+
+def union_box(found: Ink, chosen: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) around the chosen components (bottom/right exclusive)."""
+    picked = [found.boxes[i] for i in np.flatnonzero(chosen)]
+    return (
+        min(r.start for r, _ in picked),
+        min(c.start for _, c in picked),
+        max(r.stop for r, _ in picked),
+        max(c.stop for _, c in picked),
+    )
+
+
+def crop_ink(
+    found: Ink, labels: np.ndarray, columns: tuple[int, int] | None = None, margin: int = 2
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The ink of the given components only (their anti-aliased rim too), tightly cropped.
+
+    `columns` (working pixels, end exclusive) keeps only that vertical slice, for a split.
+    Returns the crop and its (top, left, bottom, right) box in working pixels.
+    """
+    chosen = np.zeros(found.count, dtype=bool)
+    chosen[labels - 1] = True
+    top, left, bottom, right = union_box(found, chosen)
+    if columns is not None:
+        left, right = max(left, columns[0]), min(right, columns[1])
+    height, width = found.labels.shape
+    top, bottom = max(0, top - margin), min(height, bottom + margin)
+    outer_left = max(0, left - margin) if columns is None else left
+    outer_right = min(width, right + margin) if columns is None else right
+    window = found.labels[top:bottom, outer_left:outer_right]
+    own = ndimage.binary_dilation(np.isin(window, labels), iterations=margin)
+    crop = found.ink[top:bottom, outer_left:outer_right] * own
+    # The box is the extent of every non-zero pixel, rim included, as MNIST's was.
+    rows = np.flatnonzero(crop.any(axis=1))
+    cols = np.flatnonzero(crop.any(axis=0))
+    if rows.size == 0:
+        return np.zeros((1, 1), dtype=np.float32), (top, outer_left, top + 1, outer_left + 1)
+    crop = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    box = (top + rows[0], outer_left + cols[0], top + rows[-1] + 1, outer_left + cols[-1] + 1)
+    return crop, (int(box[0]), int(box[1]), int(box[2]), int(box[3]))
+
+
+def looks_like_digit(found: Ink, labels: np.ndarray) -> bool:
+    """False for specks only, or one solid blob (a thumb, a stain) rather than strokes."""
+    chosen = np.zeros(found.count, dtype=bool)
+    chosen[labels - 1] = True
+    top, left, bottom, right = union_box(found, chosen)
+    tall, wide = bottom - top, right - left
+    if max(tall, wide) < max(MIN_DIGIT_PX, MIN_DIGIT_SHARE * max(found.labels.shape)):
+        return False
+    fill = float(found.areas[labels - 1].sum()) / float(tall * wide)
+    return not (fill > BLOB_FILL and max(tall, wide) < BLOB_ASPECT * min(tall, wide))
+
+
+def prepare_digit(gray: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Grayscale image of one digit (either polarity, 0..255) → (28×28 input, has_digit).
+
+    `has_digit` is False for blank paper, an empty canvas, specks only or a solid blob; the
+    array is then all zero or the blob's shape, and the caller should not trust a prediction.
+    """
+    found = analyse(gray)
+    if found.count == 0:
+        return np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32), False
+    labels = digit_components(found)
+    return fit_to_mnist(crop_ink(found, labels)[0]), looks_like_digit(found, labels)
+
+
+def normalize_digit(gray: np.ndarray) -> np.ndarray:
     """Grayscale image of one digit (either polarity, 0..255) → 28×28 float32 MNIST input.
 
     An image with no ink gives an all-zero array.
     """
-    ink = ink_map(gray)
-    mask = ink >= ink_threshold
-    if not mask.any():
-        return np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return fit_to_mnist(crop)
+    return prepare_digit(gray)[0]
 
 
 def image_to_input(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Image bytes → 28×28 float32 model input."""
     return normalize_digit(decode_image(data, max_pixels=max_pixels))
+
+
+def image_to_digit(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, bool]:
+    """Image bytes → (28×28 float32 model input, has_digit)."""
+    return prepare_digit(decode_image(data, max_pixels=max_pixels))
 
 
 def pixels_to_input(pixels: object) -> np.ndarray:

@@ -1,0 +1,150 @@
+"""Ink analysis shared by single-digit preprocessing and segmentation.
+
+Grayscale of any size and polarity → an ink map (0..1, 1 = full ink) with the paper removed
+(uneven lighting included), its noise floor subtracted, and labelled ink components with specks
+and page edges dropped. Everything runs at a working resolution of at most WORK_SIDE pixels.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
+GRID_SIDE = 64  # the paper/lighting estimate runs on a grid about this size
+BACKGROUND_WINDOW = 0.4  # closing window as a share of the longer side: wider than any stroke
+MIN_CONTRAST = 0.08  # ink darker than paper by less than this share is no ink (blank paper)
+MASK_LEVEL = 0.4  # a pixel is ink when it reaches this share of the typical stroke level
+NOISE_SIGMAS = 4.0  # ... and stands this many noise deviations above the paper
+SPECK_SHARE = 0.02  # components smaller than this share of the largest are specks
+EIGHT = np.ones((3, 3), dtype=bool)
+
+
+@dataclass(frozen=True)
+class Ink:
+    """The ink of one image at working resolution."""
+
+    ink: np.ndarray  # float32 0..1 with the noise floor removed (crop with the labels)
+    labels: np.ndarray  # int32 kept components 1..n, 0 = paper
+    areas: np.ndarray  # int64 pixels per component (index = label - 1)
+    boxes: list[tuple[slice, slice]]  # bounding slices per component (index = label - 1)
+    scale: float  # working pixels per input pixel (≤ 1)
+    contrast: float  # typical stroke darkness relative to the paper, 0 when there is no ink
+
+    @property
+    def count(self) -> int:
+        return len(self.boxes)
+
+
+def to_working(gray: np.ndarray, side: int = WORK_SIDE) -> tuple[np.ndarray, float]:
+    """Box-downscale so the longer side is at most `side`; returns (image, scale)."""
+    height, width = gray.shape
+    longer = max(height, width)
+    if longer <= side:
+        return gray, 1.0
+    scale = side / longer
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    image = Image.fromarray(np.asarray(gray, dtype=np.float32), mode="F")
+    return np.asarray(image.resize(size, Image.Resampling.BOX)), scale
+
+
+def paper_up(gray: np.ndarray) -> np.ndarray:
+    """Flip polarity if needed so that paper is bright and ink is dark.
+
+    The paper level is the border median; ink is on whichever side of it the image reaches
+    further (after a 2×2 mean, so single noisy pixels do not decide).
+    """
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    paper = float(np.median(border))
+    height, width = gray.shape
+    even = gray[: height - height % 2 or height, : width - width % 2 or width]
+    if even.shape[0] >= 2 and even.shape[1] >= 2:
+        even = even.reshape(even.shape[0] // 2, 2, even.shape[1] // 2, 2).mean(axis=(1, 3))
+    dark_ink = paper - float(even.min()) >= float(even.max()) - paper
+    return gray if dark_ink else 255.0 - gray
+
+
+def block_max(image: np.ndarray, block: int) -> np.ndarray:
+    """Maximum over `block`×`block` tiles (edge tiles padded by replication)."""
+    height, width = image.shape
+    pad_h, pad_w = -height % block, -width % block
+    padded = np.pad(image, ((0, pad_h), (0, pad_w)), mode="edge")
+    tiles = padded.reshape(padded.shape[0] // block, block, padded.shape[1] // block, block)
+    return tiles.max(axis=(1, 3))
+
+
+def paper_level(light: np.ndarray) -> np.ndarray | float:
+    """Local paper brightness: a morphological closing wider than any stroke, on a coarse grid.
+
+    Returns a scalar when the lighting is even (the common case, and cheaper).
+    """
+    block = max(1, -(-max(light.shape) // GRID_SIDE))
+    grid = block_max(light, block)
+    window = max(3, round(BACKGROUND_WINDOW * max(grid.shape)))
+    closed = ndimage.grey_closing(grid, size=(window, window), mode="nearest")
+    if float(closed.max() - closed.min()) < 0.02 * max(float(closed.max()), 1.0):
+        return float(np.median(closed))
+    smooth = ndimage.uniform_filter(closed, size=3, mode="nearest")
+    height, width = light.shape
+    image = Image.fromarray(smooth.astype(np.float32), mode="F")
+    full = image.resize((grid.shape[1] * block, grid.shape[0] * block), Image.Resampling.BILINEAR)
+    return np.asarray(full)[:height, :width]
+
+
+def noise_stats(ink: np.ndarray) -> tuple[float, float]:
+    """(paper offset, noise deviation) of the ink map, from a subsample: paper is the majority."""
+    step = max(1, int(np.sqrt(ink.size / 40_000)))
+    sample = ink[::step, ::step].ravel()
+    middle = float(np.median(sample))
+    spread = 1.4826 * float(np.median(np.abs(sample - middle)))
+    return middle, spread
+
+
+def drop_artifacts(labels: np.ndarray, count: int) -> np.ndarray:
+    """Keep-flags per component: no specks, no page edges or shadow lines along the border."""
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    boxes = ndimage.find_objects(labels, count)
+    keep = areas >= max(2.0, SPECK_SHARE * float(areas.max()))
+    height, width = labels.shape
+    for index, (rows, cols) in enumerate(boxes):
+        tall, wide = rows.stop - rows.start, cols.stop - cols.start
+        side_edge = cols.start == 0 or cols.stop == width
+        flat_edge = rows.start == 0 or rows.stop == height
+        along_side = side_edge and tall >= 0.5 * height and wide <= 0.12 * width
+        along_flat = flat_edge and wide >= 0.5 * width and tall <= 0.12 * height
+        if along_side or along_flat:
+            keep[index] = False
+    if not keep.any():
+        keep[int(np.argmax(areas))] = True
+    return keep
+
+
+def analyse(gray: np.ndarray) -> Ink:
+    """Grayscale 0..255 (any polarity, any size) → the ink, its components and contrast."""
+    work, scale = to_working(np.asarray(gray, dtype=np.float32))
+    light = paper_up(work)
+    paper = paper_level(light)
+    ink = (paper - light) / np.maximum(paper, 32.0)
+    offset, noise = noise_stats(ink)
+    ink = ink - offset
+    candidates = ink[ink > max(NOISE_SIGMAS * noise, 0.1)]
+    empty = np.zeros(work.shape, dtype=np.int32)
+    if candidates.size == 0:
+        return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, 0.0)
+    level = float(np.percentile(candidates, 90))
+    if level < MIN_CONTRAST:
+        return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, level)
+    mask = ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)
+    labels, count = ndimage.label(mask, structure=EIGHT)
+    if count:
+        keep = drop_artifacts(labels, count)
+        relabel = np.zeros(count + 1, dtype=np.int32)
+        relabel[1:][keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+        labels = relabel[labels]
+        count = int(keep.sum())
+    floor = min(2.0 * noise, 0.5 * level)
+    stretched = np.clip((ink - floor) / (level - floor), 0.0, 1.0).astype(np.float32)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
+    boxes = [box for box in ndimage.find_objects(labels, count) if box is not None]
+    return Ink(stretched, labels, areas, boxes, scale, level)
