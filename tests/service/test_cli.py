@@ -176,3 +176,18 @@ def test_serve_and_train_forward_their_arguments(monkeypatch: pytest.MonkeyPatch
     assert calls[0][1:] == ["-m", "training", "compare", "--epochs", "1"]
     served = runner.invoke(app, ["serve", "--help"])
     assert "--workers" in served.stdout
+
+
+def test_api_key_is_sent_and_a_refusal_stops_the_run(scans) -> None:
+    root, expected = scans
+    source = str(root / "a.png")
+    with live_server(env={"DIGITS_API_KEY": "k3y-for-tests"}) as live:
+        refused = runner.invoke(app, ["classify", source, "--url", live.url])
+        allowed = runner.invoke(
+            app, ["classify", source, "--url", live.url, "--api-key", "k3y-for-tests"]
+        )
+    assert refused.exit_code == 1
+    assert "401" in refused.stderr
+    assert allowed.exit_code == 0, allowed.output
+    rows = list(csv.DictReader(allowed.stdout.splitlines()))
+    assert int(rows[0]["digit"]) == expected[source]
