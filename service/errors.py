@@ -49,7 +49,12 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "HTTP error."
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if request.url.path == "/v2" or request.url.path.startswith("/v2/"):
+        # Unmatched v2 paths and methods answer in the protocol's shape (its routes do already).
+        metrics.count_error(code)
+        return JSONResponse({"error": detail}, status_code=exc.status_code, headers=headers)
+    return error_response(exc.status_code, code, detail, headers=headers)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
