@@ -48,6 +48,11 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "HTTP error."
+    # Starlette's default details are bare phrases ("Not Found"); say what went wrong.
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"There is no endpoint at {request.url.path}; see /docs for the API."
+    elif exc.status_code == 405 and detail == "Method Not Allowed":
+        detail = f"{request.method} is not allowed on {request.url.path}; see /docs."
     code = HTTP_CODES.get(exc.status_code, "http_error")
     headers = getattr(exc, "headers", None)
     if request.url.path == "/v2" or request.url.path.startswith("/v2/"):
