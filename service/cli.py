@@ -129,6 +129,11 @@ def classify_command(
         except (ValueError, OSError) as exc:
             raise typer.BadParameter(str(exc), param_hint="--out") from exc
     backend = make_backend(url, model, api_key, timeout, retries, read=read)
+    try:
+        writer = RowWriter(out, read=read, append=resume)
+    except OSError as exc:
+        backend.close()
+        raise typer.BadParameter(f"cannot write {out}: {exc}", param_hint="--out") from exc
     summary = Summary()
 
     def skip(source: str) -> bool:
@@ -138,7 +143,6 @@ def classify_command(
         return False
 
     items = iter_items(paths, skip=skip, limits=Limits(max_bytes=max_file_bytes))
-    writer = RowWriter(out, read=read, append=resume)
     progress = tqdm(unit="img", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
 
     def on_row(row: Row) -> None:

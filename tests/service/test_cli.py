@@ -140,6 +140,7 @@ def test_unreachable_service_exits_nonzero(scans) -> None:
         ["--resume"],
         ["--model", "no/such/model.onnx"],
         ["--batch-size", "0"],
+        ["--out", "no/such/folder/results.csv"],
     ],
 )
 def test_usage_errors_exit_2(scans, args: list[str]) -> None:
