@@ -10,11 +10,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 
 from digits_core.errors import DigitsError, NotFound, NotReady
 from service import metrics
@@ -47,7 +45,10 @@ def server_version() -> str:
 
 
 class V2Route(APIRoute):
-    """An APIRoute whose errors answer `{"error": ...}`, the v2 protocol's error body."""
+    """An APIRoute whose DigitsErrors answer `{"error": ...}`, the v2 protocol's error body.
+
+    Unmatched /v2 paths get the same body from `service.errors`, guards from `service.limits`.
+    """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -58,16 +59,12 @@ class V2Route(APIRoute):
             except DigitsError as exc:
                 metrics.count_error(exc.code)
                 return error(exc.status, exc.detail)
-            except RequestValidationError as exc:
-                return error(400, f"Invalid request: {exc.errors()[:3]}")
-            except HTTPException as exc:
-                return error(exc.status_code, str(exc.detail), exc.headers)
 
         return handle
 
 
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
