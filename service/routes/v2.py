@@ -6,6 +6,7 @@ these routes have the protocol's `{"error": "<message>"}` body (see `V2Route`).
 
 import time
 from collections.abc import Callable, Coroutine
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
@@ -25,7 +26,6 @@ from service.v2_codec import (
     DIGIT,
     INPUT,
     PROBABILITIES,
-    DecodedRequest,
     decode_request,
     decompress,
     encode_response,
@@ -37,7 +37,9 @@ PLATFORM = "onnxruntime_onnx"
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
 
+@cache
 def server_version() -> str:
+    """The installed digits package's version (read once)."""
     try:
         return version("digits")
     except PackageNotFoundError:
@@ -194,9 +196,9 @@ def run_inference(
 ) -> tuple[bytes, int | None]:
     """Decode, predict and encode (blocking: runs in the thread pool)."""
     body = decompress(body, content_encoding, settings.max_request_bytes)
-    request: DecodedRequest = decode_request(body, header_length, settings.max_batch)
+    decoded = decode_request(body, header_length, settings.max_batch)
     started = time.perf_counter()
-    probabilities = model.predict_batch(request.images)
+    probabilities = model.predict_batch(decoded.images)
     metrics.observe_inference(time.perf_counter() - started, len(probabilities))
     metrics.count_predictions(probabilities.argmax(axis=1))
-    return encode_response(request, probabilities, model.name, model.version)
+    return encode_response(decoded, probabilities, model.name, model.version)
