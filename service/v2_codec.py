@@ -68,8 +68,8 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
         raise InvalidTensor(f"The body is not valid {encoding} data: {exc}") from exc
     if len(data) > limit or inflater.unconsumed_tail:
         raise PayloadTooLarge(f"The decompressed body is larger than {limit} bytes.")
-    if not inflater.eof:
-        raise InvalidTensor(f"The {encoding} body is truncated.")
+    if not inflater.eof or inflater.unused_data:
+        raise InvalidTensor(f"The {encoding} body is truncated or has trailing data.")
     return data
 
 
