@@ -145,6 +145,7 @@ def train(config: TrainConfig, train: Split, test: Split, verbose: int = 2) -> T
         validation_data=(test.inputs(), keras.utils.to_categorical(test.labels, 10)),
         validation_batch_size=1000,
         callbacks=[timer],
+        shuffle=False,  # the dataset reshuffles itself every epoch
         verbose=verbose,
     )
     elapsed = time.perf_counter() - start
