@@ -1,0 +1,75 @@
+"""DigitModel: the shipped ONNX model, its card, batch inference and load errors."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digits_core.imaging import scale_mnist
+from service.model import DigitModel, ModelLoadError
+from tests.conftest import MODEL_PATH
+
+
+@pytest.fixture(scope="module")
+def model() -> DigitModel:
+    return DigitModel.load(MODEL_PATH)
+
+
+def test_card_matches_file(model):
+    card = json.loads(MODEL_PATH.with_suffix(".json").read_text())
+    assert model.name == card["name"]
+    assert model.version == card["version"]
+    assert len(model.sha256) == 64
+    assert 0.0 < model.threshold <= 1.0
+
+
+def test_predict_batch_shapes_and_softmax(model, mnist_test):
+    images, _ = mnist_test
+    for batch in (images[:1], images[:7]):
+        probabilities = model.predict_batch(scale_mnist(batch))
+        assert probabilities.shape == (len(batch), 10)
+        assert probabilities.dtype == np.float32
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    # [N, 28, 28] without the channel axis is accepted too, with the same answer.
+    with_channel = model.predict_batch(scale_mnist(images[:3]))
+    without = model.predict_batch(scale_mnist(images[:3])[..., 0])
+    np.testing.assert_allclose(with_channel, without)
+    assert model.predict_batch(np.zeros((0, 28, 28), np.float32)).shape == (0, 10)
+
+
+def test_shipped_model_reads_mnist(model, mnist_test):
+    images, labels = mnist_test
+    count = 2000
+    predicted = model.predict_batch(scale_mnist(images[:count])).argmax(axis=1)
+    accuracy = float((predicted == labels[:count]).mean())
+    assert accuracy >= 0.97, accuracy
+
+
+def test_missing_file_names_it(tmp_path: Path):
+    missing = tmp_path / "absent.onnx"
+    with pytest.raises(ModelLoadError, match=re.escape(str(missing))):
+        DigitModel.load(missing)
+
+
+def test_corrupt_file_names_it(tmp_path: Path):
+    corrupt = tmp_path / "corrupt.onnx"
+    corrupt.write_bytes(b"not a model at all")
+    with pytest.raises(ModelLoadError, match=re.escape(str(corrupt))):
+        DigitModel.load(corrupt)
+
+
+def test_wrong_tensor_names_are_refused(tmp_path: Path):
+    onnx = pytest.importorskip("onnx")
+    helper = onnx.helper
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "wrong",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [None, 10])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [None, 10])],
+    )
+    path = tmp_path / "wrong.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    with pytest.raises(ModelLoadError, match="must have input 'image'"):
+        DigitModel.load(path)
