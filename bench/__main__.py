@@ -1,0 +1,147 @@
+"""`python -m bench [--quick] [--workers 2] [--out bench/results/]`: measure, print, write JSON."""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import onnxruntime
+
+from bench import floors, phases, server, sizes
+from bench.inputs import DESCRIPTIONS, KINDS, ROOT, make_inputs
+from bench.payloads import all_payloads
+from bench.report import write_json
+from bench.summary import render, targets
+from service.model import DigitModel
+
+DEFAULT_MODEL = ROOT / "models" / "digits.onnx"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs, to try the harness")
+    parser.add_argument("--workers", type=int, default=2, help="service worker processes")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    return parser.parse_args(argv)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def measure_floors(model_path: Path, inputs: Any, workers: int, quick: bool) -> dict[str, Any]:
+    """In-process numbers: stage costs and single-image time on one core, rates on all cores."""
+    duration, rounds = (0.5, 1) if quick else (2.0, 3)
+    stage_time = 0.3 if quick else 1.0
+    model = DigitModel.load(model_path, intra_op_threads=1)
+    model.warm_up()
+    preprocessing: dict[str, Any] = {}
+    single_us: dict[str, float] = {}
+    for kind in KINDS:
+        log(f"preprocessing cost: {kind}")
+        images = inputs.images[kind]
+        decode_us, normalise_us = floors.stage_costs(images, stage_time, 3)
+        preprocessing[kind] = {
+            "description": DESCRIPTIONS[kind],
+            "bytes": statistics.median(len(data) for data in images),
+            "decode_us": decode_us,
+            "normalise_us": normalise_us,
+            "file_size": floors.file_size(images[0]),
+            "decoded_shape": floors.decoded_shape(images[0]),
+        }
+        single_us[kind] = floors.single_image_us(model, images, stage_time, 3)
+    rates: dict[str, dict[str, Any]] = {}
+    with floors.Floors(model_path, inputs.images, inputs.tensors, workers) as pool:
+        for kind in ("tensor", *KINDS):
+            for batch in (1, 256):
+                log(f"in-process floor: {kind} batch {batch} on {workers} processes")
+                rate = pool.rate(kind, batch, duration, rounds)
+                rates.setdefault(kind, {})[str(batch)] = asdict(rate)
+    return {"preprocessing": preprocessing, "single_us": single_us, "rates": rates}
+
+
+def measure_service(model_path: Path, inputs: Any, workers: int, quick: bool) -> dict[str, Any]:
+    """Cold starts, then every HTTP phase against the last started server, then its RSS."""
+    cold_starts: list[float] = []
+    running: server.Server | None = None
+    for attempt in range(1 if quick else 3):
+        if running is not None:
+            running.stop()
+        log(f"cold start {attempt + 1}")
+        running = server.start(model_path, workers)
+        cold_starts.append(running.cold_start)
+    assert running is not None
+    try:
+        rss_idle = server.rss_report(running.process.pid)
+        duration, rounds = (2.0, 1) if quick else (10.0, 3)
+        http: list[dict[str, Any]] = []
+        for phase in phases.define_phases(all_payloads(inputs), quick=quick):
+            log(f"HTTP phase: {phase.name}")
+            outcome = phases.run_phase(running.url, phase, duration=duration, rounds=rounds)
+            http.append(asdict(outcome))
+        rss_loaded = server.rss_report(running.process.pid)
+    finally:
+        running.stop()
+    return {
+        "cold_start_s": cold_starts,
+        "rss_idle": rss_idle,
+        "rss_after_load": rss_loaded,
+        "http": http,
+        "log": str(running.log),
+    }
+
+
+def git_commit() -> str:
+    completed = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return completed.stdout.strip() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not args.model.is_file():
+        print(f"bench: model not found: {args.model}", file=sys.stderr)
+        return 2
+    stamp = time.strftime("%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")
+    log("generating inputs from MNIST test digits")
+    inputs = make_inputs()
+    results: dict[str, Any] = {
+        "meta": {
+            "stamp": stamp,
+            "quick": args.quick,
+            "workers": args.workers,
+            "cpus": os.cpu_count(),
+            "loadavg_start": os.getloadavg(),
+            "commit": git_commit(),
+            "model": str(args.model),
+            "python": platform.python_version(),
+            "onnxruntime": onnxruntime.__version__,
+        }
+    }
+    results["floors"] = measure_floors(args.model, inputs, args.workers, args.quick)
+    total_mb, each_mb = sizes.runtime_size_mb()
+    results["sizes"] = {
+        "runtime_mb": total_mb,
+        "runtime_each_mb": each_mb,
+        "docker_image_mb": sizes.docker_image_mb(),
+    }
+    results["service"] = measure_service(args.model, inputs, args.workers, args.quick)
+    results["meta"]["loadavg_end"] = os.getloadavg()
+    checks = targets(results)
+    results["targets"] = [check.as_dict() for check in checks]
+    print(render(results, checks))
+    path = write_json(results, args.out, stamp)
+    log(f"results written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

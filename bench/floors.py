@@ -1,0 +1,144 @@
+"""In-process measurements without HTTP: onnxruntime alone, the full pipeline, preprocessing stages.
+
+Both-core floors run one process per core (spawned, one onnxruntime intra-op thread each, like
+the service's workers) over the same time window and add their throughputs.
+"""
+
+import io
+import multiprocessing
+import statistics
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from digits_core.imaging import decode_image, image_to_input, normalize_digit
+from service.model import DigitModel
+
+_STATE: dict[str, object] = {}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Images per second over a run, and the per-image time of one process."""
+
+    images_per_s: float
+    us_per_image: float
+
+
+def _init(model_path: str, images: dict[str, list[bytes]], tensors: np.ndarray) -> None:
+    """Per-process state: the model (1 intra-op thread), the inputs."""
+    model = DigitModel.load(Path(model_path), intra_op_threads=1)
+    model.warm_up()
+    _STATE.update(model=model, images=images, tensors=tensors)
+
+
+def _step(kind: str, batch: int, position: int) -> int:
+    """One unit of work: `batch` images of `kind` (or raw tensors) through the model."""
+    model: DigitModel = _STATE["model"]  # type: ignore[assignment]
+    if kind == "tensor":
+        tensors: np.ndarray = _STATE["tensors"]  # type: ignore[assignment]
+        model.predict_batch(tensors[:batch])
+        return batch
+    pool: list[bytes] = _STATE["images"][kind]  # type: ignore[index]
+    chosen = [pool[(position + i) % len(pool)] for i in range(batch)]
+    model.predict_batch(np.stack([image_to_input(data) for data in chosen]))
+    return batch
+
+
+def _timed(kind: str, batch: int, start_at: float, duration: float) -> tuple[int, float]:
+    """Wait for the shared start time, then work whole steps until `duration` has passed."""
+    time.sleep(max(0.0, start_at - time.time()))
+    started = time.perf_counter()
+    done = 0
+    while True:
+        done += _step(kind, batch, done)
+        elapsed = time.perf_counter() - started
+        if elapsed >= duration:
+            return done, elapsed
+
+
+class Floors:
+    """A pool of `processes` spawned workers holding the model and the inputs."""
+
+    def __init__(
+        self, model_path: Path, images: dict[str, list[bytes]], tensors: np.ndarray, processes: int
+    ) -> None:
+        self.processes = processes
+        self.pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init,
+            initargs=(str(model_path), images, tensors),
+        )
+
+    def __enter__(self) -> "Floors":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+    def rate(self, kind: str, batch: int, duration: float, rounds: int) -> Rate:
+        """Median over `rounds` of the summed throughput of all processes working at once."""
+        totals: list[float] = []
+        per_image: list[float] = []
+        for _ in range(rounds):
+            start_at = time.time() + 0.3
+            futures = [
+                self.pool.submit(_timed, kind, batch, start_at, duration)
+                for _ in range(self.processes)
+            ]
+            runs = [future.result() for future in futures]
+            totals.append(sum(done / elapsed for done, elapsed in runs))
+            per_image.extend(elapsed / done for done, elapsed in runs)
+        return Rate(statistics.median(totals), statistics.median(per_image) * 1e6)
+
+
+def single_image_us(model: DigitModel, images: list[bytes], duration: float, rounds: int) -> float:
+    """Median per-image µs of decode + normalise + infer (batch 1) in this process, one core."""
+
+    def one(position: int) -> None:
+        data = images[position % len(images)]
+        model.predict_batch(image_to_input(data)[np.newaxis])
+
+    return _median_us(one, duration, rounds)
+
+
+def stage_costs(images: list[bytes], duration: float, rounds: int) -> tuple[float, float]:
+    """Median µs per image of decode and of normalise, measured separately, one core."""
+    grays = [decode_image(data) for data in images]
+    decode_us = _median_us(lambda i: decode_image(images[i % len(images)]), duration, rounds)
+    normalise_us = _median_us(lambda i: normalize_digit(grays[i % len(grays)]), duration, rounds)
+    return decode_us, normalise_us
+
+
+def file_size(data: bytes) -> tuple[int, int]:
+    """(height, width) of the encoded image, from its header."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.height, image.width
+
+
+def decoded_shape(data: bytes) -> tuple[int, ...]:
+    """Shape of the array decode_image returns (smaller than the file = reduced-size decode)."""
+    return tuple(decode_image(data).shape)
+
+
+def _median_us(work: Callable[[int], object], duration: float, rounds: int) -> float:
+    """Median over rounds of µs per call; each round runs whole calls for about `duration` s."""
+    work(0)
+    results: list[float] = []
+    for _ in range(rounds):
+        count = 0
+        started = time.perf_counter()
+        while True:
+            work(count)
+            count += 1
+            elapsed = time.perf_counter() - started
+            if elapsed >= duration:
+                break
+        results.append(elapsed / count * 1e6)
+    return statistics.median(results)
