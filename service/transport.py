@@ -1,20 +1,18 @@
 """The request transport → items: multipart, raw image bodies and JSON, all read in memory.
 
 Bodies are streamed with a byte bound (413 before the rest is read) and multipart is parsed
-with python-multipart's streaming parser, so no upload is ever spooled to a temp file.
+in memory by `service.multipart`, so no upload is ever spooled to a temp file.
 Items stay undecoded here; `service.inference` decodes them in a thread pool.
 """
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
 from fastapi import Request
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.responses import Response
 
 from digits_core.errors import (
@@ -23,10 +21,10 @@ from digits_core.errors import (
     EmptyBody,
     InvalidBase64,
     InvalidImage,
-    PayloadTooLarge,
     RequestValidationFailed,
     UnsupportedMediaType,
 )
+from service.multipart import read_multipart, too_large
 from service.settings import Settings
 
 JSON_TYPES = ("application/json",)
@@ -85,101 +83,6 @@ async def read_body(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise too_large(limit)
     return bytes(body)
-
-
-def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The request body is larger than the limit of {limit:,} bytes.")
-
-
-@dataclass
-class _Part:
-    name: str = ""
-    filename: str | None = None
-    data: bytearray = field(default_factory=bytearray)
-
-
-class _MultipartCollector:
-    """Callbacks for MultipartParser that keep the parts named in `wanted`, in memory."""
-
-    def __init__(self, wanted: str, max_parts: int, too_many: Callable[[], DigitsError]) -> None:
-        self.wanted = wanted
-        self.max_parts = max_parts
-        self.too_many = too_many
-        self.parts: list[_Part] = []
-        self._current = _Part()
-        self._header_field = bytearray()
-        self._header_value = bytearray()
-        self._headers: dict[bytes, bytes] = {}
-
-    def callbacks(self) -> dict[str, Any]:
-        return {
-            "on_part_begin": self._on_part_begin,
-            "on_part_data": self._on_part_data,
-            "on_part_end": self._on_part_end,
-            "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
-            "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),
-            "on_header_end": self._on_header_end,
-            "on_headers_finished": self._on_headers_finished,
-        }
-
-    def _on_part_begin(self) -> None:
-        self._current = _Part()
-        self._headers = {}
-
-    def _on_header_end(self) -> None:
-        self._headers[bytes(self._header_field).lower()] = bytes(self._header_value)
-        self._header_field.clear()
-        self._header_value.clear()
-
-    def _on_headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        self._current.name = options.get(b"name", b"").decode("utf-8", "replace")
-        filename = options.get(b"filename")
-        self._current.filename = filename.decode("utf-8", "replace") if filename else None
-        if self._current.name == self.wanted:
-            if len(self.parts) >= self.max_parts:
-                raise self.too_many()
-            self.parts.append(self._current)
-
-    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
-        # Parts with other names are skipped; their bytes still count toward the body limit.
-        if self._current.name == self.wanted:
-            self._current.data.extend(data[start:end])
-
-    def _on_part_end(self) -> None:
-        self._current = _Part()
-
-
-async def read_multipart(
-    request: Request,
-    wanted: str,
-    limit: int,
-    max_parts: int,
-    too_many: Callable[[], DigitsError],
-) -> list[Item]:
-    """Items from the multipart parts named `wanted`, streamed with the byte `limit`.
-
-    `too_many()` is raised as soon as part number `max_parts + 1` begins.
-    """
-    _, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if not boundary:
-        raise RequestValidationFailed("The multipart Content-Type has no boundary parameter.")
-    collector = _MultipartCollector(wanted, max_parts, too_many)
-    parser = MultipartParser(boundary, collector.callbacks())
-    received = 0
-    try:
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > limit:
-                raise too_large(limit)
-            parser.write(chunk)
-        parser.finalize()
-    except MultipartParseError as exc:
-        raise RequestValidationFailed(f"The multipart body is malformed: {exc}") from exc
-    if received == 0:
-        raise EmptyBody("The request body is empty; send an image.")
-    return [Item("bytes", bytes(p.data), p.filename or "") for p in collector.parts]
 
 
 def decode_base64_image(text: object) -> bytes:
@@ -278,10 +181,11 @@ async def read_single_image(request: Request, settings: Settings) -> Item:
     kind = media_type(request)
     limit = settings.max_request_bytes
     if kind == MULTIPART:
-        items = await read_multipart(request, "file", limit, 1, one_file_only)
-        if not items:
+        parts = await read_multipart(request, "file", limit, 1, one_file_only)
+        if not parts:
             raise RequestValidationFailed("The multipart body needs a file field named 'file'.")
-        return items[0]
+        filename, data = parts[0]
+        return Item("bytes", data, filename)
     if kind.startswith(IMAGE_PREFIX):
         body = await read_body(request, limit)
         if not body:
@@ -300,16 +204,16 @@ async def read_batch_items(request: Request, settings: Settings) -> list[Item]:
     limit = settings.max_request_bytes
     if kind == MULTIPART:
         max_batch = settings.max_batch
-        items = await read_multipart(
+        parts = await read_multipart(
             request,
             "files",
             limit,
             max_batch,
             lambda: BatchTooLarge(f"The batch has more than {max_batch} images, the limit."),
         )
-        if not items:
+        if not parts:
             raise RequestValidationFailed("The multipart body needs file fields named 'files'.")
-        return items
+        return [Item("bytes", data, filename) for filename, data in parts]
     if is_json(kind):
         return check_batch_size(
             json_items(parse_json(await read_body(request, limit))), settings.max_batch

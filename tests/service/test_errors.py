@@ -30,6 +30,7 @@ def bmp_header(width: int, height: int) -> bytes:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "image/png", 400, "invalid_image"),
         (b"", "image/png", 400, "empty_body"),
         (b"", "application/json", 400, "empty_body"),
+        (b"", "multipart/form-data; boundary=b", 400, "empty_body"),
         (b"   ", "application/json", 400, "empty_body"),
         (b"{not json", "application/json", 422, "validation_error"),
         (b"[1, 2]", "application/json", 422, "validation_error"),

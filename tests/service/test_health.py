@@ -4,9 +4,11 @@ import asyncio
 import threading
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.model import DigitModel
+from service.model import DigitModel, ModelLoadError
 
 
 def test_health(client):
@@ -57,3 +59,10 @@ def test_ready_only_after_warm_up(settings, monkeypatch):
     assert during_health.status_code == 200
     assert after_ready.status_code == 200
     assert after_ready.json()["status"] == "ready"
+
+
+def test_startup_fails_cleanly_on_a_bad_model(settings, tmp_path):
+    """Run under any ASGI server, a bad model stops startup with an error naming the file."""
+    settings.model_path = tmp_path / "missing.onnx"
+    with pytest.raises(ModelLoadError, match=r"missing\.onnx"), TestClient(create_app(settings)):
+        pass
