@@ -23,10 +23,14 @@ OVERLAP = 0.5  # pieces overlapping by this share of the narrower one are one di
 FRAGMENT_HEIGHT = 0.5  # a group shorter than this share of the line is a fragment
 FRAGMENT_GAP = 0.3  # ... and joins a neighbour closer than this share of the line height
 SPECK_AREA = 0.1  # a lone fragment below this share of the median area is dropped
-SPLIT_WIDTH = 0.8  # groups wider than this share of the line height may be several digits
-DIGIT_WIDTH = 0.5  # a typical digit's width in line heights, to guess how many are touching
-WIDE = 1.0  # a digit wider than this many line heights is unlikely; scored down per excess
-WIDE_PENALTY = 4.0
+SPLIT_WIDTH = 0.9  # groups wider than this share of the line height may be several digits
+# MNIST digits are 0.4–1.2 line heights wide (median 0.8, measured on the training split);
+# touching digits overlap a little, so k of them span about k × DIGIT_WIDTH line heights.
+DIGIT_WIDTH = 0.75
+COUNT_SPREAD = 0.5  # how far (in digits) the true count may be from width / DIGIT_WIDTH
+NARROWEST = 0.5  # candidate counts go up to width / NARROWEST digits
+MIN_PIECE = 0.2  # a split piece is at least this many line heights wide (a "1")
+PAIR_CUTS = 3  # candidate cut columns tried for two touching digits
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def join_fragments(groups: list[Group]) -> list[Group]:
     """Short groups join the nearest neighbour if close, else are dropped when tiny."""
     if len(groups) < 2:
         return groups
-    line = float(np.median([g.height for g in groups]))
+    line = line_height(groups)
     typical = float(np.median([g.area for g in groups]))
     while True:
         short = [i for i, g in enumerate(groups) if g.height < FRAGMENT_HEIGHT * line]
@@ -122,16 +126,37 @@ def join_fragments(groups: list[Group]) -> list[Group]:
             return groups
 
 
-def cut_columns(found: Ink, group: Group, pieces: int) -> list[int]:
-    """`pieces - 1` cut columns (working pixels): least ink near each even division."""
-    window = np.isin(found.labels[group.top : group.bottom, group.left : group.right], group.labels)
-    profile = ndimage.uniform_filter1d(window.sum(axis=0).astype(np.float32), 3)
-    step = group.width / pieces
+def ink_profile(found: Ink, group: Group) -> np.ndarray:
+    """Ink pixels of the group per column, lightly smoothed."""
+    window = found.labels[group.top : group.bottom, group.left : group.right]
+    counts = np.isin(window, group.labels).sum(axis=0).astype(np.float32)
+    return ndimage.uniform_filter1d(counts, 3)
+
+
+def pair_cuts(profile: np.ndarray, line: float) -> list[list[int]]:
+    """Up to PAIR_CUTS single cuts at the lowest-ink local minima (pieces ≥ MIN_PIECE wide)."""
+    edge = max(1, round(MIN_PIECE * line))
+    inner = profile[edge : profile.size - edge]
+    if inner.size == 0:
+        return []
+    padded = np.concatenate([[np.inf], inner, [np.inf]])
+    minima = np.flatnonzero((inner <= padded[:-2]) & (inner <= padded[2:]))
+    chosen: list[int] = []
+    for column in minima[np.argsort(inner[minima], kind="stable")]:
+        if all(abs(column - c) > edge for c in chosen):
+            chosen.append(int(column))
+        if len(chosen) == PAIR_CUTS:
+            break
+    return [[edge + c] for c in chosen]
+
+
+def even_cuts(profile: np.ndarray, pieces: int) -> list[int]:
+    """`pieces - 1` cuts: the least ink near each even division of the group."""
+    step = profile.size / pieces
     cuts = []
     for k in range(1, pieces):
-        low = max(1, int(group.left + step * (k - 0.4)) - group.left)
-        high = min(group.width - 1, int(group.left + step * (k + 0.4)) - group.left)
-        cuts.append(group.left + low + int(np.argmin(profile[low:high])) if high > low else 0)
+        low, high = max(1, int(step * (k - 0.4))), min(profile.size - 1, int(step * (k + 0.4)))
+        cuts.append(low + int(np.argmin(profile[low:high])) if high > low else int(step * k))
     return cuts
 
 
@@ -145,14 +170,15 @@ class Reading:
 
 
 def reading(found: Ink, group: Group, cuts: list[int], line: float) -> Reading:
-    """The group read as pieces separated at `cuts`."""
+    """The group read as pieces separated at `cuts`; the prior says how plausible that count is."""
     edges = [group.left, *cuts, group.right]
-    inputs, boxes, log_prior = [], [], 0.0
+    inputs, boxes = [], []
     for left, right in pairwise(edges):
         crop, box = crop_ink(found, group.labels, columns=(left, right) if cuts else None)
         inputs.append(fit_to_mnist(crop))
         boxes.append(box)
-        log_prior -= WIDE_PENALTY * max(0.0, (box[3] - box[1]) / line - WIDE)
+    expected = group.width / (DIGIT_WIDTH * line)
+    log_prior = -0.5 * ((len(edges) - 1 - expected) / COUNT_SPREAD) ** 2
     return Reading(inputs, boxes, log_prior)
 
 
@@ -160,12 +186,15 @@ def split_readings(found: Ink, group: Group, line: float) -> list[Reading]:
     """Alternative readings of a wide group as 2..n touching digits."""
     if group.width <= SPLIT_WIDTH * line:
         return []
-    most = max(2, min(8, round(group.width / (DIGIT_WIDTH * line))))
-    return [reading(found, group, cut_columns(found, group, n), line) for n in range(2, most + 1)]
+    profile = ink_profile(found, group)
+    most = max(2, min(8, round(group.width / (NARROWEST * line))))
+    cuts = pair_cuts(profile, line) + [even_cuts(profile, n) for n in range(3, most + 1)]
+    return [reading(found, group, [group.left + c for c in cut], line) for cut in cuts]
 
 
 def line_height(groups: list[Group]) -> float:
-    return float(np.median([g.height for g in groups])) if groups else 1.0
+    """The digits' height: the tallest group (fragments and specks are shorter, never taller)."""
+    return float(max(g.height for g in groups)) if groups else 1.0
 
 
 def read_numbers(grays: Sequence[np.ndarray], classify: Classify) -> list[list[ReadDigit]]:

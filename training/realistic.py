@@ -1,0 +1,158 @@
+"""`python -m training realistic`: accuracy per real-world condition, calibration, report.
+
+The set (training/realistic_set.py) is built from MNIST test digits with fixed seeds. Each
+sample goes through the serving path: `decode_image` → `prepare_digit` (or `read_number`) →
+the ONNX model. The confidence threshold is chosen on half of the single-digit samples and
+checked on the other half, then written into each model's card.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from digits_core.errors import DigitsError
+from digits_core.imaging import decode_image, prepare_digit
+from digits_core.segment import read_numbers
+from service.model import DigitModel
+from training.data import DEFAULT_DATA_DIR, load_split
+from training.realistic_set import DESCRIPTIONS, NO_DIGIT, Sample, number_samples, single_samples
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "reports" / "realistic.md"
+FIGURE = ROOT / "reports" / "figures" / "realistic_coverage.png"
+TARGET_PRECISION = 0.995
+DEFAULT_SEED = 4
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Model inputs of the single-digit samples (model independent, so computed once)."""
+
+    samples: list[Sample]
+    inputs: np.ndarray
+    has_digit: np.ndarray
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One model's predictions on the prepared samples."""
+
+    name: str
+    digits: np.ndarray
+    confidence: np.ndarray
+    correct: np.ndarray
+    number_correct: np.ndarray
+    number_confident: np.ndarray
+
+
+def prepare(samples: list[Sample]) -> Prepared:
+    inputs, flags = [], []
+    for sample in samples:
+        array, has_digit = prepare_digit(decode_image(sample.data))
+        inputs.append(array)
+        flags.append(has_digit)
+    return Prepared(samples, np.stack(inputs), np.array(flags))
+
+
+def score(model: DigitModel, prepared: Prepared, numbers: list[Sample]) -> Scored:
+    """Single-digit predictions, and numbers read with the same model."""
+    probabilities = model.predict_batch(prepared.inputs)
+    digits = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1) * prepared.has_digit
+    labels = [s.label for s in prepared.samples]
+    correct = np.array([str(d) == label for d, label in zip(digits, labels, strict=True)])
+    grays = []
+    for sample in numbers:
+        try:
+            grays.append(decode_image(sample.data))
+        except DigitsError:
+            grays.append(np.full((8, 8), 255.0, np.float32))
+    read = read_numbers(grays, model.predict_batch)
+    texts = ["".join(str(d.digit) for d in found) for found in read]
+    lowest = np.array([min((d.confidence for d in found), default=0.0) for found in read])
+    number_correct = np.array([t == s.label for t, s in zip(texts, numbers, strict=True)])
+    return Scored(model.name, digits, confidence, correct, number_correct, lowest)
+
+
+def lowest_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> float:
+    """The lowest confidence threshold whose accepted predictions are ≥ `target` correct."""
+    order = np.argsort(-confidence, kind="stable")
+    hits = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    good = np.flatnonzero(hits >= target)
+    if good.size == 0:
+        return 1.0
+    return float(confidence[order][int(good[-1])])
+
+
+@dataclass(frozen=True)
+class Calibration:
+    threshold: float
+    coverage: float  # share of digit samples not flagged, on the held-out half
+    accuracy: float  # accuracy of those, on the held-out half
+    samples: int
+
+    def card_block(self) -> dict[str, object]:
+        return {
+            "target_accuracy": TARGET_PRECISION,
+            "coverage": round(self.coverage, 4),
+            "accuracy_not_flagged": round(self.accuracy, 4),
+            "held_out_samples": self.samples,
+            "method": "lowest threshold with ≥ target accuracy on even samples of the realistic "
+            "set (MNIST test digits); coverage and accuracy measured on the odd samples",
+        }
+
+
+def calibrate(scored: Scored, is_digit: np.ndarray) -> Calibration:
+    indices = np.flatnonzero(is_digit)
+    fit, check = indices[0::2], indices[1::2]
+    threshold = lowest_threshold(scored.confidence[fit], scored.correct[fit], TARGET_PRECISION)
+    kept = check[scored.confidence[check] >= threshold]
+    accuracy = float(scored.correct[kept].mean()) if kept.size else 1.0
+    return Calibration(threshold, kept.size / max(1, check.size), accuracy, int(check.size))
+
+
+def conditions(prepared: Prepared) -> dict[str, np.ndarray]:
+    names = dict.fromkeys(s.condition for s in prepared.samples)
+    conditions = np.array([s.condition for s in prepared.samples])
+    return {name: np.flatnonzero(conditions == name) for name in names}
+
+
+def command(
+    model: Annotated[Path, typer.Option(help="The model to evaluate and calibrate.")] = ROOT
+    / "models"
+    / "digits.onnx",
+    compare: Annotated[
+        Path | None, typer.Option(help="A second model reported alongside (seed_cnn).")
+    ] = ROOT / "models" / "seed_cnn.onnx",
+    count: Annotated[int, typer.Option(help="Images per single-digit condition.")] = 600,
+    numbers: Annotated[int, typer.Option(help="Multi-digit images.")] = 600,
+    split: Annotated[
+        str, typer.Option(help="MNIST split the digits come from: test (report) or train (tuning).")
+    ] = "test",
+    seed: Annotated[int, typer.Option(help="Seed of the set.")] = DEFAULT_SEED,
+    write: Annotated[
+        bool, typer.Option(help="Write reports/realistic.md, the plot and the calibrated cards.")
+    ] = True,
+    data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = DEFAULT_DATA_DIR,
+) -> None:
+    """Accuracy per real-world condition (issue 4), multi-digit reading and calibration."""
+    from training.realistic_report import print_table, write_outputs
+
+    digits = load_split(split, data_dir)
+    singles = single_samples(digits.images, digits.labels, count, seed)
+    prepared = prepare(singles)
+    number_set = number_samples(digits.images, digits.labels, numbers, seed)
+    paths = [model] + ([compare] if compare and compare.is_file() else [])
+    is_digit = np.array([s.condition not in NO_DIGIT for s in singles])
+    results = []
+    for path in paths:
+        scored = score(DigitModel.load(path), prepared, number_set)
+        results.append((path, scored, calibrate(scored, is_digit)))
+    print_table(prepared, results, conditions(prepared), DESCRIPTIONS)
+    if write and split == "test":
+        write_outputs(prepared, results, conditions(prepared), DESCRIPTIONS, count, seed)
+    elif write:
+        print("not writing the report or cards: only the test split is the evaluation set")
