@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from digits_core.errors import DigitsError
-from digits_core.imaging import image_to_input, pixels_to_input
+from digits_core.imaging import image_to_digit, pixels_to_input
 from service import metrics
 from service.model import DigitModel
 from service.transport import Item
@@ -64,9 +64,10 @@ def prepare_item(item: Item, *, max_pixels: int) -> Prepared:
     """Decode and normalise one item (raises DigitsError when it cannot be read)."""
     if item.kind == "pixels":
         array = pixels_to_input(item.payload)
-    else:
-        array = image_to_input(item.image_bytes(), max_pixels=max_pixels)
-    return Prepared(array=array, no_digit=not bool(array.any()))
+        return Prepared(array=array, no_digit=not bool(array.any()))
+    # Blank paper, specks only or a solid blob: nothing to read, whatever the model would say.
+    array, has_digit = image_to_digit(item.image_bytes(), max_pixels=max_pixels)
+    return Prepared(array=array, no_digit=not has_digit)
 
 
 def prepare_many(items: Sequence[Item], *, max_pixels: int) -> list[Prepared | DigitsError]:
