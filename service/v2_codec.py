@@ -67,6 +67,8 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     except zlib.error as exc:
         raise InvalidTensor(f"The body is not valid {encoding} data: {exc}") from exc
     if len(data) > limit or inflater.unconsumed_tail:
+        # The traceback keeps this frame until a GC pass; it must not pin the inflated bytes.
+        del data
         raise PayloadTooLarge(f"The decompressed body is larger than {limit} bytes.")
     if not inflater.eof or inflater.unused_data:
         raise InvalidTensor(f"The {encoding} body is truncated or has trailing data.")
