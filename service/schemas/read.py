@@ -1,0 +1,62 @@
+"""/v1/read schemas: a number read from one image, digit by digit, with boxes."""
+
+from pydantic import BaseModel, Field
+
+from service.schemas.v1 import BatchFailure, ModelRef
+
+Probability = Field(ge=0.0, le=1.0)
+
+
+class DigitBox(BaseModel):
+    """A rectangle in the uploaded image's pixels (after EXIF orientation)."""
+
+    x: int = Field(ge=0, examples=[12])
+    y: int = Field(ge=0, examples=[30])
+    width: int = Field(ge=1, examples=[41])
+    height: int = Field(ge=1, examples=[60])
+
+
+class ReadDigit(BaseModel):
+    """One digit of the number."""
+
+    digit: int = Field(ge=0, le=9, examples=[4])
+    confidence: float = Field(ge=0.0, le=1.0, examples=[0.99])
+    uncertain: bool = Field(description="True when this digit's confidence is under the threshold.")
+    box: DigitBox
+
+
+class NumberFields(BaseModel):
+    text: str = Field(
+        examples=["40213"], description="The digits left to right; '' when there is no ink."
+    )
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        examples=[0.97],
+        description="Probability that every digit is right: the product of the digits' confidences "
+        "(0 when nothing was read).",
+    )
+    uncertain: bool = Field(
+        description="True when any digit is uncertain, or when there is nothing to read."
+    )
+    digits: list[ReadDigit] = Field(description="Left to right.")
+
+
+class ReadResponse(NumberFields):
+    """The number in one image."""
+
+    model: ModelRef
+
+
+class BatchReading(NumberFields):
+    """A batch item that was read; `filename` only for multipart uploads."""
+
+    index: int
+    filename: str | None = None
+
+
+class ReadBatchResponse(BaseModel):
+    count: int = Field(description="Items in the request.")
+    failed: int = Field(description="Items that could not be read.")
+    results: list[BatchReading | BatchFailure] = Field(description="In request order.")
+    model: ModelRef
