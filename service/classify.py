@@ -35,28 +35,21 @@ def error_row(source: str, error: DigitsError | DigitsAPIError) -> Row:
 
 
 class LocalBackend:
-    """Classifies in-process with the service's engine: same decode, normalise and threshold."""
+    """Classifies in-process with the service's own engine and read path: same decoding,
+    normalisation, segmentation, threshold and `uncertain` rule as the HTTP routes."""
 
     def __init__(self, model_path: Path, *, read: bool = False) -> None:
-        from service.inference import Engine
-        from service.model import DigitModel
+        from service.app import load_engine
         from service.settings import Settings
 
-        if read:
-            raise NotImplementedError("--read needs --url until digits_core.segment exists")
-        settings = Settings()
-        model = DigitModel.load(model_path)
-        threshold = settings.confidence_threshold
-        self.engine = Engine(
-            model,
-            threshold=model.threshold if threshold is None else threshold,
-            max_pixels=settings.max_image_pixels,
-            threads=1,
-        )
+        self.read = read
+        self.engine = load_engine(Settings(model_path=model_path, workers=1))
 
     def process(self, batch: list[Item]) -> list[Row]:
         from service import inference, transport
 
+        if self.read:
+            return self.read_rows(batch)
         readable = [i for i, item in enumerate(batch) if item.error is None]
         prepared = inference.prepare_many(
             [transport.Item("bytes", batch[i].data, batch[i].source) for i in readable],
@@ -77,6 +70,34 @@ class LocalBackend:
                     batch[i].source, str(pred.digit), float(pred.confidence), pred.uncertain
                 )
         return [rows[i] for i in range(len(batch))]
+
+    def read_rows(self, batch: list[Item]) -> list[Row]:
+        from service import transport
+        from service.routes.read import read_items
+
+        readable = [i for i, item in enumerate(batch) if item.error is None]
+        outcomes = read_items(
+            self.engine, [transport.Item("bytes", batch[i].data, batch[i].source) for i in readable]
+        )
+        rows = {i: error_row(item.source, item.error) for i, item in enumerate(batch) if item.error}
+        for i, outcome in zip(readable, outcomes, strict=True):
+            source = batch[i].source
+            rows[i] = (
+                error_row(source, outcome)
+                if isinstance(outcome, DigitsError)
+                else Row(source, outcome["text"], outcome["confidence"], outcome["uncertain"])
+            )
+        return [rows[i] for i in range(len(batch))]
+
+    def read_one(self, data: bytes) -> dict[str, Any]:
+        """One image → the `/v1/read` response shape (raises DigitsError if unreadable)."""
+        from service import transport
+        from service.routes.read import model_ref, read_items
+
+        (outcome,) = read_items(self.engine, [transport.Item("bytes", data)])
+        if isinstance(outcome, DigitsError):
+            raise outcome
+        return {**outcome, "model": model_ref(self.engine)}
 
     def predict_one(self, data: bytes, *, top_k: int = 3) -> dict[str, Any]:
         """One image → the `/v1/predict` response shape (raises DigitsError if unreadable)."""

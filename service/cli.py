@@ -68,15 +68,11 @@ def make_backend(
     if url:
         client = DigitsClient(url, timeout=timeout, api_key=api_key, retries=retries)
         return pipeline.RemoteBackend(client, read=read)
-    if read:
-        raise typer.BadParameter(
-            "--read runs against a service for now: pass --url", param_hint="--read"
-        )
     from service.model import ModelLoadError
     from service.settings import Settings
 
     try:
-        return pipeline.LocalBackend(model or Settings().model_path)
+        return pipeline.LocalBackend(model or Settings().model_path, read=read)
     except ModelLoadError as exc:
         raise typer.BadParameter(str(exc), param_hint="--model") from exc
 
@@ -184,7 +180,8 @@ def answer_one(
             client = backend.client
             return client.read(file) if read else client.predict(file)
         assert isinstance(backend, pipeline.LocalBackend)
-        return backend.predict_one(file.read_bytes())
+        data = file.read_bytes()
+        return backend.read_one(data) if read else backend.predict_one(data)
     except (DigitsError, DigitsAPIError) as exc:
         raise fail(f"{file}: {exc.code}: {exc.detail}", 1) from exc
     except OSError as exc:

@@ -48,3 +48,16 @@ def make_scan_folder(root: Path, images: np.ndarray, labels: np.ndarray) -> dict
     # Not an image suffix: folders skip it rather than report it.
     (root / "notes.txt").write_text("not a scan")
     return expected
+
+
+def make_number_scans(root: Path, images: np.ndarray, labels: np.ndarray) -> dict[str, str]:
+    """Multi-digit numbers (MNIST digits side by side, dark on light); return source → text."""
+    root.mkdir(parents=True, exist_ok=True)
+    expected: dict[str, str] = {}
+    for k, indices in enumerate([(0, 1, 2), (3, 4, 5, 6), (10, 11, 12)]):
+        strip = np.concatenate([np.pad(images[i], ((8, 8), (6, 6))) for i in indices], axis=1)
+        height, width = strip.shape
+        path = root / f"number{k}.png"
+        Image.fromarray(255 - strip).resize((width * 3, height * 3)).save(path)
+        expected[str(path)] = "".join(str(labels[i]) for i in indices)
+    return expected

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from service.cli import app
 from service.sources import Limits, iter_items
 from tests.live import free_port, live_server
-from tests.service.scans import make_scan_folder
+from tests.service.scans import make_number_scans, make_scan_folder
 
 runner = CliRunner()
 LIMIT = ["--max-file-bytes", "2000000"]
@@ -24,6 +24,12 @@ def scans(tmp_path_factory: pytest.TempPathFactory, mnist_test) -> tuple[Path, d
     images, labels = mnist_test
     root = tmp_path_factory.mktemp("scans")
     return root, make_scan_folder(root, images, labels)
+
+
+@pytest.fixture(scope="module")
+def numbers(tmp_path_factory: pytest.TempPathFactory, mnist_test) -> dict[str, str]:
+    images, labels = mnist_test
+    return make_number_scans(tmp_path_factory.mktemp("numbers"), images, labels)
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +129,30 @@ def test_classify_url_matches_local(scans, server: str, tmp_path: Path) -> None:
         assert (a["source"], a["digit"], a["error"]) == (b["source"], b["digit"], b["error"])
         if a["confidence"]:
             assert float(a["confidence"]) == pytest.approx(float(b["confidence"]), abs=1e-4)
+
+
+@pytest.mark.parametrize("remote", [False, True], ids=["local", "url"])
+def test_classify_read_keeps_numbers_as_text(
+    numbers: dict[str, str], server: str, tmp_path: Path, remote: bool
+) -> None:
+    out = tmp_path / "numbers.csv"
+    where = ["--url", server] if remote else []
+    result = runner.invoke(app, ["classify", *numbers, "--read", "--out", str(out), *where])
+    assert result.exit_code == 0, result.output
+    rows = read_csv(out)
+    assert list(rows[0]) == ["source", "text", "confidence", "uncertain", "error", "detail"]
+    # Leading zeros survive: "0414" stays text, not the number 414.
+    assert {row["source"]: row["text"] for row in rows} == numbers
+
+
+def test_read_command_prints_text_and_boxes(numbers: dict[str, str]) -> None:
+    source, text = next(iter(numbers.items()))
+    plain = runner.invoke(app, ["read", source])
+    assert plain.exit_code == 0, plain.output
+    assert plain.stdout.split()[0] == text
+    body = json.loads(runner.invoke(app, ["read", source, "--json"]).stdout)
+    assert body["text"] == text == "".join(str(d["digit"]) for d in body["digits"])
+    assert all(d["box"]["width"] > 0 for d in body["digits"])
 
 
 def test_unreachable_service_exits_nonzero(scans) -> None:

@@ -11,7 +11,7 @@ import pytest
 from service import client as client_module
 from service.client import AsyncDigitsClient, DigitsAPIError, DigitsClient, DigitsConnectionError
 from tests.live import free_port, live_server
-from tests.service.scans import png_bytes, scan
+from tests.service.scans import make_number_scans, png_bytes, scan
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,19 @@ def test_api_error_carries_status_code_and_detail(api: DigitsClient) -> None:
     assert caught.value.status == 400
     assert caught.value.code == "invalid_image"
     assert "image" in caught.value.detail
+
+
+def test_read_and_read_batch(api: DigitsClient, mnist_test, tmp_path: Path) -> None:
+    images, labels = mnist_test
+    numbers = make_number_scans(tmp_path, images, labels)
+    paths = list(numbers)
+    one = api.read(paths[0])
+    assert one["text"] == numbers[paths[0]]
+    assert len(one["digits"]) == len(one["text"])
+    batch = api.read_batch([*paths, b"junk"], filenames=["a.png", "b.png", "c.png", "junk.bin"])
+    assert [r.get("text") for r in batch["results"][:3]] == list(numbers.values())
+    assert batch["results"][3]["error"]["code"] == "invalid_image"
+    assert batch["results"][1]["filename"] == "b.png"
 
 
 def test_async_client_matches_sync(server: str, api: DigitsClient, mnist_test) -> None:
