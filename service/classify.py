@@ -145,7 +145,7 @@ class RemoteBackend:
         call = self.client.read_batch if self.read else self.client.predict_batch
         try:
             response = call(
-                [item.data for item in items],  # type: ignore[misc]
+                [item.data or b"" for item in items],
                 filenames=[Path(item.source).name for item in items],
             )
         except DigitsAPIError as exc:

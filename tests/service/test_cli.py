@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from digits_core.errors import DigitsError
+from service.classify import RemoteBackend
 from service.cli import app
-from service.sources import Limits, iter_items
+from service.client import DigitsAPIError
+from service.sources import Item, Limits, iter_items
 from tests.live import free_port, live_server
 from tests.service.scans import make_number_scans, make_scan_folder
 
@@ -222,3 +225,31 @@ def test_api_key_is_sent_and_a_refusal_stops_the_run(scans) -> None:
     assert allowed.exit_code == 0, allowed.output
     rows = list(csv.DictReader(allowed.stdout.splitlines()))
     assert int(rows[0]["digit"]) == expected[source]
+
+
+class TooLargeAbove2:
+    """A stand-in client that refuses batches of more than two images, like a 413 would."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def predict_batch(self, images: list[bytes], filenames: list[str]) -> dict:
+        self.sizes.append(len(images))
+        if len(images) > 2:
+            raise DigitsAPIError(413, "payload_too_large", "too big")
+        results = [
+            {"index": i, "digit": len(data) % 10, "confidence": 1.0, "uncertain": False}
+            for i, data in enumerate(images)
+        ]
+        return {"count": len(images), "failed": 0, "results": results}
+
+
+def test_a_batch_refused_as_too_large_is_sent_in_halves() -> None:
+    stub = TooLargeAbove2()
+    backend = RemoteBackend(stub, read=False)  # type: ignore[arg-type]
+    items = [Item(f"s{i}", b"x" * i) for i in range(5)] + [Item("bad", error=DigitsError("no"))]
+    rows = backend.process(items)
+    assert [row.source for row in rows] == ["s0", "s1", "s2", "s3", "s4", "bad"]
+    assert [row.answer for row in rows[:5]] == ["0", "1", "2", "3", "4"]
+    assert rows[5].error == "error"
+    assert stub.sizes == [5, 2, 3, 1, 2]
