@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import orjson
 from fastapi import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from digits_core.errors import (
     BatchTooLarge,
@@ -53,8 +53,11 @@ class Item:
         raise InvalidImage("This item is a pixel array, not an image file.")
 
 
-class JSONResponseBytes(Response):
-    """orjson-rendered JSON; numpy arrays and scalars serialize natively, no Python loops."""
+class JSONResponseBytes(JSONResponse):
+    """orjson-rendered JSON; numpy arrays and scalars serialize natively, no Python loops.
+
+    A JSONResponse subclass so that FastAPI documents the route's response model in OpenAPI.
+    """
 
     media_type = "application/json"
 

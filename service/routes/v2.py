@@ -107,12 +107,19 @@ def get_server_metadata() -> ServerMetadata:
     return ServerMetadata(name=SERVER_NAME, version=server_version(), extensions=EXTENSIONS)
 
 
-@router.get("/health/live", summary="Liveness", responses={200: {"description": "Live"}})
+@router.get(
+    "/health/live",
+    summary="Liveness",
+    responses={200: {"description": "Live"}},
+    response_class=Response,  # an empty 200, as the protocol says: no JSON body to document
+)
 def get_live() -> Response:
     return Response(status_code=200)
 
 
-@router.get("/health/ready", summary="Readiness", responses={503: ERRORS[503]})
+@router.get(
+    "/health/ready", summary="Readiness", responses={503: ERRORS[503]}, response_class=Response
+)
 def get_ready(request: Request) -> Response:
     """200 once the model is loaded and warmed up."""
     if not request.app.state.ready:
@@ -141,12 +148,18 @@ def get_model_metadata(model: ServedModel) -> ModelMetadata:
     )
 
 
-@router.get("/models/{model_name}/ready", responses=ERRORS, summary="Model readiness")
+@router.get(
+    "/models/{model_name}/ready",
+    responses=ERRORS,
+    summary="Model readiness",
+    response_class=Response,
+)
 @router.get(
     "/models/{model_name}/versions/{model_version}/ready",
     responses=ERRORS,
     dependencies=VERSIONED,
     summary="Model readiness",
+    response_class=Response,
 )
 def get_model_ready(model: ServedModel) -> Response:
     return Response(status_code=200)
