@@ -14,10 +14,11 @@ from typing import Any
 import onnxruntime
 
 from bench import floors, phases, server, sizes
-from bench.inputs import DESCRIPTIONS, KINDS, ROOT, make_inputs
+from bench.inputs import DESCRIPTIONS, KINDS, ROOT, Inputs, make_inputs
+from bench.loadgen import Payload, load
 from bench.payloads import all_payloads
 from bench.report import write_json
-from bench.summary import render, targets
+from bench.summary import FLOOR_OF, render, targets
 from service.model import DigitModel
 
 DEFAULT_MODEL = ROOT / "models" / "digits.onnx"
@@ -36,7 +37,9 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def measure_floors(model_path: Path, inputs: Any, workers: int, quick: bool) -> dict[str, Any]:
+def measure_floors(
+    pool: floors.Floors, model_path: Path, inputs: Inputs, quick: bool
+) -> dict[str, Any]:
     """In-process numbers: stage costs and single-image time on one core, rates on all cores."""
     duration, rounds = (0.5, 1) if quick else (2.0, 3)
     stage_time = 0.3 if quick else 1.0
@@ -58,17 +61,31 @@ def measure_floors(model_path: Path, inputs: Any, workers: int, quick: bool) -> 
         }
         single_us[kind] = floors.single_image_us(model, images, stage_time, 3)
     rates: dict[str, dict[str, Any]] = {}
-    with floors.Floors(model_path, inputs.images, inputs.tensors, workers) as pool:
-        for kind in ("tensor", *KINDS):
-            for batch in (1, 256):
-                log(f"in-process floor: {kind} batch {batch} on {workers} processes")
-                rate = pool.rate(kind, batch, duration, rounds)
-                rates.setdefault(kind, {})[str(batch)] = asdict(rate)
+    for kind in ("tensor", *KINDS):
+        for batch in (1, 256):
+            log(f"in-process floor: {kind} batch {batch} on {pool.processes} processes")
+            rate = pool.rate(kind, batch, duration, rounds)
+            rates.setdefault(kind, {})[str(batch)] = asdict(rate)
     return {"preprocessing": preprocessing, "single_us": single_us, "rates": rates}
 
 
-def measure_service(model_path: Path, inputs: Any, workers: int, quick: bool) -> dict[str, Any]:
-    """Cold starts, then every HTTP phase against the last started server, then its RSS."""
+def client_ceiling(quick: bool) -> list[dict[str, Any]]:
+    """The load generator against bench.nullserver: the most it can drive here."""
+    duration = 2.0 if quick else 5.0
+    levels = []
+    with server.null_server() as url:
+        for concurrency in (16, 64):
+            log(f"load generator ceiling at concurrency {concurrency}")
+            request = [Payload.build("GET", "/")]
+            run = load(url, request, concurrency=concurrency, requests=10**8, duration=duration)
+            levels.append(asdict(phases.summarise(concurrency, [run])))
+    return levels
+
+
+def measure_service(
+    pool: floors.Floors, model_path: Path, inputs: Inputs, workers: int, quick: bool
+) -> dict[str, Any]:
+    """Cold starts, then every HTTP phase (each next to a fresh in-process floor), then RSS."""
     cold_starts: list[float] = []
     running: server.Server | None = None
     for attempt in range(1 if quick else 3):
@@ -78,21 +95,27 @@ def measure_service(model_path: Path, inputs: Any, workers: int, quick: bool) ->
         running = server.start(model_path, workers)
         cold_starts.append(running.cold_start)
     assert running is not None
+    duration, rounds = (2.0, 1) if quick else (10.0, 3)
     try:
         rss_idle = server.rss_report(running.process.pid)
-        duration, rounds = (2.0, 1) if quick else (10.0, 3)
         http: list[dict[str, Any]] = []
         for phase in phases.define_phases(all_payloads(inputs), quick=quick):
+            floor = None
+            if phase.name in FLOOR_OF:
+                kind, batch = FLOOR_OF[phase.name]
+                log(f"adjacent in-process floor: {kind} batch {batch}")
+                floor = asdict(pool.rate(kind, int(batch), min(duration, 3.0), 1))
             log(f"HTTP phase: {phase.name}")
-            outcome = phases.run_phase(running.url, phase, duration=duration, rounds=rounds)
-            http.append(asdict(outcome))
-        rss_loaded = server.rss_report(running.process.pid)
+            outcome = asdict(phases.run_phase(running.url, phase, duration=duration, rounds=rounds))
+            outcome["adjacent_floor"] = floor
+            outcome["rss_after"] = server.rss_report(running.process.pid)
+            http.append(outcome)
     finally:
         running.stop()
     return {
         "cold_start_s": cold_starts,
         "rss_idle": rss_idle,
-        "rss_after_load": rss_loaded,
+        "rss_after_load": http[-1]["rss_after"],
         "http": http,
         "log": str(running.log),
     }
@@ -126,14 +149,16 @@ def main(argv: list[str] | None = None) -> int:
             "onnxruntime": onnxruntime.__version__,
         }
     }
-    results["floors"] = measure_floors(args.model, inputs, args.workers, args.quick)
     total_mb, each_mb = sizes.runtime_size_mb()
     results["sizes"] = {
         "runtime_mb": total_mb,
         "runtime_each_mb": each_mb,
         "docker_image_mb": sizes.docker_image_mb(),
     }
-    results["service"] = measure_service(args.model, inputs, args.workers, args.quick)
+    with floors.Floors(args.model, inputs.images, inputs.tensors, args.workers) as pool:
+        results["floors"] = measure_floors(pool, args.model, inputs, args.quick)
+        results["client_ceiling"] = client_ceiling(args.quick)
+        results["service"] = measure_service(pool, args.model, inputs, args.workers, args.quick)
     results["meta"]["loadavg_end"] = os.getloadavg()
     checks = targets(results)
     results["targets"] = [check.as_dict() for check in checks]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +87,28 @@ def start(model: Path, workers: int, log_dir: Path | None = None) -> Server:
         time.sleep(0.005)
     server.stop()
     raise RuntimeError(f"service not ready after {READY_TIMEOUT:.0f} s:\n{server.log_tail()}")
+
+
+@contextmanager
+def null_server() -> Iterator[str]:
+    """Run bench.nullserver on a free port for the block; yields its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.nullserver", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.perf_counter() + READY_TIMEOUT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.perf_counter() > deadline:
+                    raise RuntimeError("bench.nullserver did not start") from None
+                time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def process_tree(pid: int) -> list[int]:
