@@ -117,7 +117,7 @@ def gzip_bomb() -> dict[str, Any]:
     return {"content": body, "headers": {**JSON, "content-encoding": "gzip"}}
 
 
-ONE, BOTH = (PREDICT,), (PREDICT, BATCH)
+ONE, BOTH = (PREDICT, READ), (PREDICT, BATCH, READ)
 V2_NAN = b'{"inputs": [{"name": "image", "shape": [1, 1], "datatype": "FP32", "data": [NaN]}]}'
 # name, routes, request, status, code, batch item code
 Row = tuple[str, tuple[str, ...], Callable[[], dict[str, Any]], int, str | None, str | None]

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from tests.reliability import payloads
-from tests.reliability.cases import BATCH, PREDICT, Case, all_cases, multipart
+from tests.reliability.cases import BATCH, PREDICT, READ, Case, all_cases, multipart
 
 
 def route_exists(client: TestClient, path: str) -> bool:
@@ -36,6 +36,8 @@ def check_answer(case: Case, response: httpx.Response) -> None:
         else:
             assert [e["code"] for e in errors] == [case.item_code] * body["count"], body
             assert all(e["detail"] for e in errors)
+    elif case.route == READ:
+        assert isinstance(body["text"], str) and isinstance(body["digits"], list), body
     else:
         assert 0 <= body["digit"] <= 9, body
 

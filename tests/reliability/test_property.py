@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from digits_core.errors import DigitsError
 from digits_core.imaging import decode_image
 from tests.reliability import payloads
-from tests.reliability.cases import BATCH, PREDICT, V2_INFER
+from tests.reliability.cases import BATCH, PREDICT, READ, V2_INFER
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 # Real image headers, so mutations reach the decoders and not only the format sniffing.
@@ -61,7 +61,7 @@ def test_decoder_raises_only_digits_errors(data: bytes) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(
-    route=st.sampled_from([PREDICT, BATCH, V2_INFER]),
+    route=st.sampled_from([PREDICT, BATCH, READ, V2_INFER]),
     data=st.binary(max_size=1024) | mutated_images(),
     content_type=st.sampled_from(
         [
@@ -81,7 +81,7 @@ def test_routes_never_answer_5xx_to_arbitrary_bytes(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=FIXTURE_OK)
-@given(route=st.sampled_from([PREDICT, BATCH, V2_INFER]), document=documents)
+@given(route=st.sampled_from([PREDICT, BATCH, READ, V2_INFER]), document=documents)
 def test_routes_never_answer_5xx_to_arbitrary_json(
     app_client: TestClient, route: str, document: object
 ) -> None:
@@ -90,11 +90,11 @@ def test_routes_never_answer_5xx_to_arbitrary_json(
     assert response.status_code < 500, (body[:300], response.text[:300])
 
 
-@pytest.mark.parametrize("route", [PREDICT, BATCH])
+@pytest.mark.parametrize("route", [PREDICT, BATCH, READ])
 def test_routes_never_answer_5xx_to_a_multipart_of_mutated_images(
     app_client: TestClient, route: str
 ) -> None:
-    field = "file" if route == PREDICT else "files"
+    field = "files" if route == BATCH else "file"
 
     @settings(max_examples=40, deadline=None)
     @given(mutated_images())
