@@ -64,7 +64,9 @@ def measure_floors(
     for kind in ("tensor", *KINDS):
         for batch in (1, 256):
             log(f"in-process floor: {kind} batch {batch} on {pool.processes} processes")
-            rate = pool.rate(kind, batch, duration, rounds)
+            # A batch of 256 photos or scans is many seconds already: one round.
+            heavy = batch > 1 and kind in ("photo_jpeg", "scan_jpeg")
+            rate = pool.rate(kind, batch, duration, 1 if heavy else rounds)
             rates.setdefault(kind, {})[str(batch)] = asdict(rate)
     return {"preprocessing": preprocessing, "single_us": single_us, "rates": rates}
 
@@ -80,6 +82,25 @@ def client_ceiling(quick: bool) -> list[dict[str, Any]]:
             run = load(url, request, concurrency=concurrency, requests=10**8, duration=duration)
             levels.append(asdict(phases.summarise(concurrency, [run])))
     return levels
+
+
+def adjacent_floor(pool: floors.Floors, name: str, duration: float) -> floors.Rate | None:
+    """The in-process floor matching an HTTP phase, measured now (None if it has none)."""
+    if name not in FLOOR_OF:
+        return None
+    kind, batch = FLOOR_OF[name]
+    log(f"adjacent in-process floor: {kind} batch {batch}")
+    return pool.rate(kind, int(batch), min(duration, 3.0), 1)
+
+
+def bracket(before: floors.Rate, after: floors.Rate) -> dict[str, float]:
+    """The mean of the floors measured just before and just after a phase."""
+    return {
+        "images_per_s": (before.images_per_s + after.images_per_s) / 2,
+        "us_per_image": (before.us_per_image + after.us_per_image) / 2,
+        "before_images_per_s": before.images_per_s,
+        "after_images_per_s": after.images_per_s,
+    }
 
 
 def measure_service(
@@ -100,14 +121,11 @@ def measure_service(
         rss_idle = server.rss_report(running.process.pid)
         http: list[dict[str, Any]] = []
         for phase in phases.define_phases(all_payloads(inputs), quick=quick):
-            floor = None
-            if phase.name in FLOOR_OF:
-                kind, batch = FLOOR_OF[phase.name]
-                log(f"adjacent in-process floor: {kind} batch {batch}")
-                floor = asdict(pool.rate(kind, int(batch), min(duration, 3.0), 1))
+            before = adjacent_floor(pool, phase.name, duration)
             log(f"HTTP phase: {phase.name}")
             outcome = asdict(phases.run_phase(running.url, phase, duration=duration, rounds=rounds))
-            outcome["adjacent_floor"] = floor
+            after = adjacent_floor(pool, phase.name, duration)
+            outcome["adjacent_floor"] = before and after and bracket(before, after)
             outcome["rss_after"] = server.rss_report(running.process.pid)
             http.append(outcome)
     finally:

@@ -4,20 +4,29 @@ import importlib.metadata as metadata
 import json
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-PROJECT = "digits"
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
-def runtime_distributions(project: str = PROJECT) -> set[str]:
-    """Canonical names of `project` and its runtime requirements, transitively (extras honoured)."""
+def project_requirements(pyproject: Path = PYPROJECT) -> list[str]:
+    """The runtime `dependencies` of pyproject.toml: exactly what `pip install .` resolves."""
+    return tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+
+
+def runtime_distributions(requirements: list[str]) -> set[str]:
+    """Canonical names of the installed distributions `requirements` pull in, transitively."""
     environment = default_environment()
     seen: set[str] = set()
-    todo: list[tuple[str, frozenset[str]]] = [(project, frozenset())]
+    todo: list[tuple[str, frozenset[str]]] = []
+    for line in requirements:
+        requirement = Requirement(line)
+        todo.append((requirement.name, frozenset(requirement.extras)))
     while todo:
         name, extras = todo.pop()
         key = canonicalize_name(name)
@@ -53,9 +62,9 @@ def distribution_bytes(name: str) -> int:
     return total
 
 
-def runtime_size_mb(project: str = PROJECT) -> tuple[float, dict[str, float]]:
-    """Total MB of the runtime distributions (the project itself excluded), and each one's."""
-    names = runtime_distributions(project) - {canonicalize_name(project)}
+def runtime_size_mb() -> tuple[float, dict[str, float]]:
+    """Total MB of the runtime distributions (the project's own code excluded), and each one's."""
+    names = runtime_distributions(project_requirements())
     each = {name: distribution_bytes(name) / 1e6 for name in sorted(names)}
     return sum(each.values()), each
 
