@@ -1,0 +1,135 @@
+"""Segmentation: generated numbers (spaced, touching, broken, tiny and huge) read left to right."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from digits_core.ink import analyse
+from digits_core.segment import group_components, read_number
+from service.model import DigitModel
+
+MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "digits.onnx"
+SCALE = 3  # MNIST 28 px → 84 px digits
+
+
+@pytest.fixture(scope="module")
+def model() -> DigitModel:
+    return DigitModel.load(MODEL_PATH)
+
+
+@pytest.fixture(scope="module")
+def clear_digits(
+    mnist_test: tuple[np.ndarray, np.ndarray], model: DigitModel
+) -> dict[int, np.ndarray]:
+    """One unambiguous MNIST test digit per label, as ink 0..1 cropped to its ink and upscaled."""
+    images, labels = mnist_test
+    confidence = model.predict_batch(images[:2000] / 255.0).max(axis=1)
+    chosen = {}
+    for label in range(10):
+        index = int(np.flatnonzero((labels[:2000] == label) & (confidence > 0.999))[0])
+        big = Image.fromarray(images[index]).resize((28 * SCALE, 28 * SCALE), Image.BILINEAR)
+        ink = np.asarray(big, dtype=np.float32) / 255.0
+        rows, cols = np.flatnonzero(ink.max(1) > 0.1), np.flatnonzero(ink.max(0) > 0.1)
+        chosen[label] = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return chosen
+
+
+def compose(
+    inks: list[np.ndarray], gaps: list[int], margin: int = 40
+) -> tuple[np.ndarray, list[int]]:
+    """Digits side by side (gap < 0 overlaps) → dark-on-white grayscale and each digit's left x."""
+    width = sum(i.shape[1] for i in inks) + sum(gaps) + 2 * margin
+    height = max(i.shape[0] for i in inks) + 2 * margin
+    coverage = np.zeros((height, width), np.float32)
+    lefts, x = [], margin
+    for ink, gap in zip(inks, [0, *gaps], strict=True):
+        x += gap
+        region = coverage[margin : margin + ink.shape[0], x : x + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+        lefts.append(x)
+        x += ink.shape[1]
+    return 245.0 - 225.0 * coverage, lefts
+
+
+def text(digits: list) -> str:
+    return "".join(str(d.digit) for d in digits)
+
+
+def counting(model: DigitModel) -> tuple[Callable[[np.ndarray], np.ndarray], list[int]]:
+    calls: list[int] = []
+
+    def classify(inputs: np.ndarray) -> np.ndarray:
+        calls.append(len(inputs))
+        return model.predict_batch(inputs)
+
+    return classify, calls
+
+
+def test_blank_paper_reads_nothing(model: DigitModel) -> None:
+    paper = np.full((200, 500), 240.0, np.float32)
+    assert read_number(paper, model.predict_batch) == []
+
+
+def test_spaced_digits_left_to_right_with_boxes(
+    clear_digits: dict[int, np.ndarray], model: DigitModel
+) -> None:
+    number = [4, 0, 2, 1, 3]
+    gray, lefts = compose([clear_digits[d] for d in number], [30, 18, 40, 25])
+    classify, calls = counting(model)
+    digits = read_number(gray, classify)
+    assert text(digits) == "40213"
+    assert calls[0] == 5 and len(calls) <= 2  # every plain piece in one call
+    for digit, left, label in zip(digits, lefts, number, strict=True):
+        assert abs(digit.box.x - left) <= 3
+        assert abs(digit.box.width - clear_digits[label].shape[1]) <= 6
+        assert abs(digit.box.y - 40) <= 3
+
+
+def test_broken_strokes_are_merged(clear_digits: dict[int, np.ndarray], model: DigitModel) -> None:
+    broken = clear_digits[7].copy()
+    broken[broken.shape[0] // 2 : broken.shape[0] // 2 + 4] = 0  # the pen skipped
+    gray, _ = compose([clear_digits[5], broken, clear_digits[9]], [30, 30])
+    found = analyse(gray)
+    assert found.count == 4  # the 7 is two pieces on the page
+    assert len(group_components(found)) == 3
+    assert text(read_number(gray, model.predict_batch)) == "579"
+
+
+@pytest.mark.parametrize("pair", [(2, 3), (0, 9), (9, 2), (4, 5)])
+def test_touching_digits_are_split(
+    pair: tuple[int, int], clear_digits: dict[int, np.ndarray], model: DigitModel
+) -> None:
+    inks = [clear_digits[d] for d in pair]
+    for overlap in range(0, 12):  # the least overlap at which their strokes touch
+        gray, _ = compose(inks, [-overlap])
+        if analyse(gray).count == 1:
+            break
+    else:
+        pytest.fail("could not make the digits touch")
+    classify, calls = counting(model)
+    assert text(read_number(gray, classify)) == f"{pair[0]}{pair[1]}"
+    assert len(calls) == 2  # plain pieces, then the split candidates: one call each
+
+
+def test_specks_are_not_digits(clear_digits: dict[int, np.ndarray], model: DigitModel) -> None:
+    gray, _ = compose([clear_digits[8], clear_digits[6]], [40])
+    gray[10:13, 10:13] = 20
+    gray[-12:-10, -30:-28] = 20
+    assert text(read_number(gray, model.predict_batch)) == "86"
+
+
+def test_boxes_are_in_input_pixels_for_large_images(
+    clear_digits: dict[int, np.ndarray], model: DigitModel
+) -> None:
+    gray, lefts = compose([clear_digits[d] for d in (9, 1, 7)], [40, 40], margin=60)
+    big = ndimage.zoom(gray, 4, order=1)  # 4× larger than the working resolution allows
+    assert max(big.shape) > 1024
+    digits = read_number(big, model.predict_batch)
+    assert text(digits) == "917"
+    for digit, left in zip(digits, lefts, strict=True):
+        assert abs(digit.box.x - 4 * left) <= 12
+        assert abs(digit.box.height - 4 * clear_digits[9].shape[0]) <= 16
