@@ -1,0 +1,130 @@
+"""POST /v1/read and /v1/read/batch end to end: input forms, boxes, no ink, errors, threshold."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from service.app import create_app
+from service.settings import Settings
+from tests.core.test_segment import clear_digits, compose, model  # noqa: F401 (fixtures)
+from tests.service.conftest import b64, data_url, encode
+
+NUMBER = [4, 0, 2, 1, 3]
+UNSUPPORTED = "unsupported_media_type"
+
+
+@pytest.fixture
+def number_png(clear_digits: dict[int, np.ndarray]) -> tuple[bytes, list[int]]:  # noqa: F811
+    gray, lefts = compose([clear_digits[d] for d in NUMBER], [30, 18, 40, 25])
+    return encode(Image.fromarray(gray.astype(np.uint8))), lefts
+
+
+def check_number(body: dict, text: str, threshold: float) -> None:
+    assert set(body) == {"text", "confidence", "uncertain", "digits", "model"}
+    assert body["text"] == text
+    assert [d["digit"] for d in body["digits"]] == [int(c) for c in text]
+    confidences = [d["confidence"] for d in body["digits"]]
+    assert body["confidence"] == pytest.approx(float(np.prod(confidences)), rel=1e-5)
+    for digit in body["digits"]:
+        assert digit["uncertain"] == (digit["confidence"] < threshold)
+        assert set(digit["box"]) == {"x", "y", "width", "height"}
+    assert body["uncertain"] == any(d["uncertain"] for d in body["digits"])
+    xs = [d["box"]["x"] for d in body["digits"]]
+    assert xs == sorted(xs)
+
+
+def test_read_multipart_with_boxes(client: TestClient, number_png: tuple[bytes, list[int]]) -> None:
+    data, lefts = number_png
+    response = client.post("/v1/read", files={"file": ("number.png", data, "image/png")})
+    assert response.status_code == 200
+    body = response.json()
+    threshold = client.get("/v1/model").json()["confidence_threshold"]
+    check_number(body, "40213", threshold)
+    for digit, left in zip(body["digits"], lefts, strict=True):
+        assert abs(digit["box"]["x"] - left) <= 3
+
+
+@pytest.mark.parametrize("form", ["raw", "base64", "data_url"])
+def test_read_every_input_form(
+    client: TestClient, number_png: tuple[bytes, list[int]], form: str
+) -> None:
+    data, _ = number_png
+    if form == "raw":
+        response = client.post("/v1/read", content=data, headers={"content-type": "image/png"})
+    else:
+        image = b64(data) if form == "base64" else data_url(data)
+        response = client.post("/v1/read", json={"image": image})
+    assert response.status_code == 200
+    assert response.json()["text"] == "40213"
+
+
+def test_blank_image_reads_empty_text(client: TestClient) -> None:
+    blank = encode(Image.new("L", (300, 120), 245))
+    response = client.post("/v1/read", content=blank, headers={"content-type": "image/png"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["text"] == "" and body["digits"] == []
+    assert body["uncertain"] is True and body["confidence"] == 0.0
+
+
+def test_read_batch_keeps_order_and_isolates_failures(
+    client: TestClient, number_png: tuple[bytes, list[int]]
+) -> None:
+    data, _ = number_png
+    blank = encode(Image.new("L", (200, 100), 255))
+    files = [
+        ("files", ("a.png", data, "image/png")),
+        ("files", ("broken.png", b"not an image", "image/png")),
+        ("files", ("blank.png", blank, "image/png")),
+    ]
+    response = client.post("/v1/read/batch", files=files)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 3 and body["failed"] == 1
+    first, second, third = body["results"]
+    assert first["index"] == 0 and first["filename"] == "a.png" and first["text"] == "40213"
+    assert second["error"]["code"] == "invalid_image"
+    assert third["text"] == ""
+    json_batch = client.post("/v1/read/batch", json={"images": [b64(data), b64(blank)]})
+    assert [r["text"] for r in json_batch.json()["results"]] == ["40213", ""]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"content": b"garbage", "headers": {"content-type": "image/png"}}, 400, "invalid_image"),
+        (
+            {"content": b"x", "headers": {"content-type": "text/plain"}},
+            415,
+            "unsupported_media_type",
+        ),
+        ({"json": {"image": "%%%"}}, 400, "invalid_base64"),
+        ({"json": {"nothing": 1}}, 422, "validation_error"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(client: TestClient, kwargs: dict, status: int, code: str) -> None:
+    response = client.post("/v1/read", **kwargs)
+    assert response.status_code == status
+    assert response.json()["code"] == code and response.json()["detail"]
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0])
+def test_threshold_comes_from_the_model_card(
+    tmp_path: Path, number_png: tuple[bytes, list[int]], threshold: float
+) -> None:
+    source = Path(__file__).resolve().parents[2] / "models" / "digits.onnx"
+    copy = tmp_path / "digits.onnx"
+    shutil.copy(source, copy)
+    card = json.loads(source.with_suffix(".json").read_text())
+    card["confidence_threshold"] = threshold
+    copy.with_suffix(".json").write_text(json.dumps(card))
+    with TestClient(create_app(Settings(model_path=copy, workers=1))) as client:
+        body = client.post("/v1/read", files={"file": ("n.png", number_png[0])}).json()
+    assert body["text"] == "40213"
+    assert body["uncertain"] is (threshold == 1.0)
+    assert all(d["uncertain"] is (threshold == 1.0) for d in body["digits"])
