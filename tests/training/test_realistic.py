@@ -1,0 +1,94 @@
+"""The realistic set: deterministic, every condition present and as specified; calibration math."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from training.cli import app
+from training.realistic import Scored, calibrate, lowest_threshold
+from training.realistic_set import NO_DIGIT, SINGLE, number_samples, single_samples
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_test: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = mnist_test
+    return images[:200], labels[:200]
+
+
+@pytest.fixture(scope="module")
+def samples(digits: tuple[np.ndarray, np.ndarray]) -> list:
+    return single_samples(*digits, count=2, seed=7)
+
+
+def test_every_condition_is_generated_and_labelled(samples: list) -> None:
+    names = [s.condition for s in samples]
+    assert set(names) == set(SINGLE) | set(NO_DIGIT)
+    assert all(names.count(name) == 2 for name in SINGLE)
+    assert all(
+        s.label in "0123456789" and len(s.label) == 1 for s in samples if s.condition in SINGLE
+    )
+    assert all(s.label == "" for s in samples if s.condition in NO_DIGIT)
+
+
+def test_the_set_is_deterministic(digits: tuple[np.ndarray, np.ndarray], samples: list) -> None:
+    again = single_samples(*digits, count=2, seed=7)
+    assert [s.data for s in again] == [s.data for s in samples]
+    other = single_samples(*digits, count=2, seed=8)
+    assert [s.data for s in other] != [s.data for s in samples]
+
+
+def opened(samples: list, condition: str) -> Image.Image:
+    sample = next(s for s in samples if s.condition == condition)
+    return Image.open(io.BytesIO(sample.data))
+
+
+def test_conditions_use_the_formats_they_name(samples: list) -> None:
+    assert opened(samples, "mnist").size == (28, 28)
+    assert opened(samples, "jpeg").format == "JPEG"
+    assert opened(samples, "png_palette").mode == "P"
+    assert opened(samples, "png_gray").mode == "L"
+    rgba = opened(samples, "png_rgba")
+    assert rgba.mode == "RGBA" and np.asarray(rgba)[..., 3].min() == 0
+    canvas = opened(samples, "canvas")
+    assert canvas.size == (280, 280) and canvas.mode == "RGBA"
+    assert max(opened(samples, "small_in_large").size) >= 1000
+
+
+def test_numbers_have_two_to_eight_digits(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    numbers = number_samples(*digits, count=6, seed=7)
+    assert all(2 <= len(s.label) <= 8 and s.label.isdigit() for s in numbers)
+    for sample in numbers:
+        assert Image.open(io.BytesIO(sample.data)).size[0] > 0
+
+
+def test_lowest_threshold_meets_the_target() -> None:
+    confidence = np.array([0.99, 0.98, 0.97, 0.96, 0.6, 0.5])
+    correct = np.array([True, True, True, False, True, False])
+    assert lowest_threshold(confidence, correct, 0.995) == 0.97
+    assert lowest_threshold(confidence, correct, 0.5) == 0.5
+    assert lowest_threshold(confidence[3:4], correct[3:4], 0.9) == 1.0
+
+
+def test_calibration_is_checked_on_the_other_half() -> None:
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.5, 1.0, 2000)
+    correct = rng.uniform(0, 1, 2000) < confidence  # right as often as it is confident
+    empty = np.zeros(0, bool)
+    scored = Scored("m", np.zeros(2000, int), confidence, correct, empty, empty)
+    calibration = calibrate(scored, np.ones(2000, bool))
+    assert 0.9 < calibration.threshold < 1.0
+    assert calibration.samples == 1000
+    assert 0.0 < calibration.coverage < 0.2
+    assert calibration.accuracy > 0.97
+
+
+def test_command_prints_every_condition() -> None:
+    result = CliRunner().invoke(
+        app, ["realistic", "--count", "1", "--numbers", "2", "--no-write", "--compare", "none"]
+    )
+    assert result.exit_code == 0, result.output
+    for name in [*SINGLE, *NO_DIGIT, "numbers (exact)"]:
+        assert name in result.output
