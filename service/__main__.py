@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             log_config=log_config(settings.log_level),
             access_log=False,  # service.logs writes the access log, with request ids
             timeout_graceful_shutdown=settings.graceful_timeout,
+            timeout_keep_alive=settings.keep_alive_timeout,
         )
     return 0
 

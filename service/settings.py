@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     graceful_timeout: int = Field(
         25, ge=0, description="Seconds in-flight requests get to finish after SIGTERM."
     )
+    keep_alive_timeout: int = Field(
+        75,
+        ge=1,
+        description="Seconds an idle keep-alive connection stays open; longer than clients' and "
+        "load balancers' idle timeouts, so they never reuse a connection the server is closing.",
+    )
     api_key: SecretStr | None = Field(
         None, description="When set, every route outside `open_paths` needs this key."
     )
