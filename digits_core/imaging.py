@@ -23,8 +23,8 @@ NEAR_SHARE = 0.05  # a component this share of the largest one's area may belong
 NEAR_REACH = 0.5  # ... if it is within this share of the digit's size from it
 MIN_DIGIT_PX = 6  # a digit is at least this many working pixels tall or wide
 MIN_DIGIT_SHARE = 0.01  # ... and this share of the image's longer side
-BLOB_FILL = 0.72  # ink covering more of its box than this, without being elongated, is a blob
-BLOB_ASPECT = 2.0
+BLOB_SOLID = 0.95  # see looks_like_digit
+BLOB_ELONGATION = 2.5  # a solid bar longer than this many widths may be a "1"
 
 
 def scale_mnist(images: np.ndarray) -> np.ndarray:
@@ -197,15 +197,38 @@ def crop_ink(
 
 
 def looks_like_digit(found: Ink, labels: np.ndarray) -> bool:
-    """False for specks only, or one solid blob (a thumb, a stain) rather than strokes."""
+    """False for specks only, a solid compact blob (a thumb, a stain), or the rim of a blob
+    too big for the lighting estimate (a ring whose inside is as dark as ink)."""
     chosen = np.zeros(found.count, dtype=bool)
     chosen[labels - 1] = True
     top, left, bottom, right = union_box(found, chosen)
     tall, wide = bottom - top, right - left
     if max(tall, wide) < max(MIN_DIGIT_PX, MIN_DIGIT_SHARE * max(found.labels.shape)):
         return False
-    fill = float(found.areas[labels - 1].sum()) / float(tall * wide)
-    return not (fill > BLOB_FILL and max(tall, wide) < BLOB_ASPECT * min(tall, wide))
+    own = np.isin(found.labels[top:bottom, left:right], labels)
+    ys, xs = np.nonzero(own)
+    variances = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+    spread = float(np.sqrt(max(variances[0] * variances[1], 1e-9)))
+    # Area over that of the ellipse with the same second moments: 1 for a solid ellipse, well
+    # below 1 for strokes. A solid shape that is not elongated like a "1" bar is a blob.
+    solid = ys.size / (4 * np.pi * spread)
+    elongation = float(np.sqrt(variances[1] / max(variances[0], 1e-9)))
+    if solid > BLOB_SOLID and elongation < BLOB_ELONGATION:
+        return False
+    return not dark_inside(found, own, (top, left, bottom, right))
+
+
+def dark_inside(found: Ink, own: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """True when the holes of the shape are nearly as dark as its ink (paper is not)."""
+    filled = ndimage.binary_fill_holes(own)
+    holes = filled & ~own
+    if holes.sum() < 0.1 * own.size:
+        return False
+    top, left, bottom, right = box
+    window = found.light[top:bottom, left:right]
+    ink = float(np.median(window[own]))
+    paper = float(np.median(window[~filled])) if not filled.all() else float(window.max())
+    return float(np.median(window[holes])) < ink + 0.5 * (paper - ink)
 
 
 def prepare_digit(gray: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -15,7 +15,7 @@ WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
 GRID_SIDE = 64  # the paper/lighting estimate runs on a grid about this size
 BACKGROUND_WINDOW = 0.4  # closing window as a share of the longer side: wider than any stroke
 MIN_CONTRAST = 0.08  # ink darker than paper by less than this share is no ink (blank paper)
-MASK_LEVEL = 0.4  # a pixel is ink when it reaches this share of the typical stroke level
+MASK_LEVEL = 0.25  # a pixel is ink when it reaches this share of the typical stroke level
 NOISE_SIGMAS = 4.0  # ... and stands this many noise deviations above the paper
 NOISY = 0.03  # paper grain (σ relative to paper) above which the ink map is smoothed
 SPECK_SHARE = 0.02  # components smaller than this share of the largest are specks
@@ -33,6 +33,7 @@ class Ink:
     boxes: list[tuple[slice, slice]]  # bounding slices per component (index = label - 1)
     scale: float  # working pixels per input pixel (≤ 1)
     contrast: float  # typical stroke darkness relative to the paper, 0 when there is no ink
+    light: np.ndarray  # the working image with paper bright, before lighting removal
 
     @property
     def count(self) -> int:
@@ -146,10 +147,10 @@ def analyse(gray: np.ndarray) -> Ink:
     candidates = ink[ink > max(NOISE_SIGMAS * noise, 0.1)]
     empty = np.zeros(work.shape, dtype=np.int32)
     if candidates.size == 0:
-        return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, 0.0)
+        return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, 0.0, light)
     level = float(np.percentile(candidates, 90))
     if level < MIN_CONTRAST:
-        return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, level)
+        return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, level, light)
     mask = ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)
     labels, count = ndimage.label(mask, structure=EIGHT)
     if count:
@@ -162,4 +163,4 @@ def analyse(gray: np.ndarray) -> Ink:
     stretched = np.clip((ink - floor) / (level - floor), 0.0, 1.0).astype(np.float32)
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
     boxes = [box for box in ndimage.find_objects(labels, count) if box is not None]
-    return Ink(stretched, labels, areas, boxes, scale, level)
+    return Ink(stretched, labels, areas, boxes, scale, level, light)
