@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from service import metrics
@@ -16,6 +17,9 @@ from service.routes import health, pages, predict, read, v2
 from service.settings import Settings
 
 logger = logging.getLogger("digits")
+
+DOCS_URL = "/docs"
+REDOC_URL = "/redoc"
 
 
 def load_engine(settings: Settings) -> Engine:
@@ -52,7 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.ready = False
             engine.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files in an installed package: no CDN, so /docs works offline.
+    app = FastAPIOffline(
+        docs_url=DOCS_URL,
+        redoc_url=REDOC_URL,
+        static_url="/static/docs",
         title="digits",
         summary="Reads handwritten digits: single images, batches and whole numbers.",
         version="1",
@@ -61,7 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.ready = False
     install_error_handlers(app)
-    install_middleware(app, settings)  # limits, API key, CORS, headers, request id, logs
+    install_middleware(
+        app, settings, [DOCS_URL, REDOC_URL]
+    )  # limits, API key, CORS, headers, request id, logs
     app.add_middleware(metrics.MetricsMiddleware)  # outermost: counts guard answers too
     for router in (
         health.router,

@@ -14,7 +14,7 @@ from service.security import ApiKeyMiddleware, SecurityHeadersMiddleware, cors_o
 from service.settings import Settings
 
 
-def install_middleware(app: FastAPI, settings: Settings) -> None:
+def install_middleware(app: FastAPI, settings: Settings, doc_pages: list[str]) -> None:
     """Add the guards; each `add_middleware` wraps the ones added before it.
 
     Request id and access log are outermost so that every answer, even a 401 from the key
@@ -33,7 +33,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         )
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
-    docs = [app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url]
+    # The docs pages start Swagger UI / ReDoc with an inline script, so they get no CSP.
+    docs = [*doc_pages, app.swagger_ui_oauth2_redirect_url]
     app.add_middleware(SecurityHeadersMiddleware, csp_exempt=[path for path in docs if path])
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
