@@ -106,19 +106,19 @@ def paper_level(light: np.ndarray) -> np.ndarray | float:
 
 def noise_stats(ink: np.ndarray) -> tuple[float, float]:
     """(paper offset, noise deviation) of the ink map, from a subsample: paper is the majority."""
-    step = max(1, int(np.sqrt(ink.size / 40_000)))
+    step = max(1, int(np.sqrt(ink.size / 10_000)))
     sample = ink[::step, ::step].ravel()
     middle = float(np.median(sample))
     spread = 1.4826 * float(np.median(np.abs(sample - middle)))
     return middle, spread
 
 
-def drop_artifacts(labels: np.ndarray, count: int) -> np.ndarray:
+def drop_artifacts(
+    areas: np.ndarray, boxes: list[tuple[slice, slice]], shape: tuple[int, int]
+) -> np.ndarray:
     """Keep-flags per component: no specks, no page edges or shadow lines along the border."""
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
-    boxes = ndimage.find_objects(labels, count)
     keep = areas >= max(2.0, SPECK_SHARE * float(areas.max()))
-    height, width = labels.shape
+    height, width = shape
     for index, (rows, cols) in enumerate(boxes):
         tall, wide = rows.stop - rows.start, cols.stop - cols.start
         side_edge = cols.start == 0 or cols.stop == width
@@ -132,9 +132,12 @@ def drop_artifacts(labels: np.ndarray, count: int) -> np.ndarray:
     return keep
 
 
-def analyse(gray: np.ndarray) -> Ink:
-    """Grayscale 0..255 (any polarity, any size) → the ink, its components and contrast."""
-    work, scale = to_working(np.asarray(gray, dtype=np.float32))
+def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
+    """Grayscale 0..255 (any polarity, any size) → the ink, its components and contrast.
+
+    `side` caps the working resolution's longer side.
+    """
+    work, scale = to_working(np.asarray(gray, dtype=np.float32), side)
     light = paper_up(work)
     paper = paper_level(light)
     ink = (paper - light) / np.maximum(paper, 32.0)
@@ -148,19 +151,22 @@ def analyse(gray: np.ndarray) -> Ink:
     empty = np.zeros(work.shape, dtype=np.int32)
     if candidates.size == 0:
         return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, 0.0, light)
-    level = float(np.percentile(candidates, 90))
+    level = float(np.percentile(candidates[:: max(1, candidates.size // 10_000)], 90))
     if level < MIN_CONTRAST:
         return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, level, light)
     mask = ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)
     labels, count = ndimage.label(mask, structure=EIGHT)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
+    boxes = ndimage.find_objects(labels, count)
     if count:
-        keep = drop_artifacts(labels, count)
-        relabel = np.zeros(count + 1, dtype=np.int32)
-        relabel[1:][keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-        labels = relabel[labels]
-        count = int(keep.sum())
+        keep = drop_artifacts(areas, boxes, labels.shape)
+        if not keep.all():
+            # Relabelling in order keeps each kept component's area and box.
+            relabel = np.zeros(count + 1, dtype=np.int32)
+            relabel[1:][keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+            labels = relabel[labels]
+            areas = areas[keep]
+            boxes = [box for box, kept in zip(boxes, keep, strict=True) if kept]
     floor = max(min(2.0 * noise, 0.5 * level), FAINT * level)
     stretched = np.clip((ink - floor) / (level - floor), 0.0, 1.0).astype(np.float32)
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
-    boxes = [box for box in ndimage.find_objects(labels, count) if box is not None]
     return Ink(stretched, labels, areas, boxes, scale, level, light)
