@@ -12,7 +12,7 @@ from PIL import Image
 from scipy import ndimage
 
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
-GRID_SIDE = 64  # the paper/lighting estimate runs on a grid about this size
+GRID_SIDE = 32  # the paper/lighting estimate runs on a grid with about this short side
 BACKGROUND_WINDOW = 0.4  # closing window as a share of the longer side: wider than any stroke
 MIN_CONTRAST = 0.08  # ink darker than paper by less than this share is no ink (blank paper)
 MASK_LEVEL = 0.25  # a pixel is ink when it reaches this share of the typical stroke level
@@ -88,13 +88,22 @@ def paper_level(light: np.ndarray) -> np.ndarray | float:
 
     Returns a scalar when the lighting is even (the common case, and cheaper).
     """
-    block = max(1, -(-max(light.shape) // GRID_SIDE))
+    short, long = sorted(light.shape)
+    block = max(1, -(-short // GRID_SIDE))
     grid = block_mean(light, block)
-    window = max(3, round(BACKGROUND_WINDOW * max(grid.shape)))
+    # Wider than any stroke: strokes scale with the digits, which span the short side of a
+    # strip of digits and a good part of the long side of a single one.
+    reach = BACKGROUND_WINDOW * max(short, long / 2)
+    window = max(3, round(reach / block))
     # Odd reflection continues a lighting gradient past the edge, so the closing stays
-    # unbiased there (plain padding would brighten the dark end of a gradient).
-    padded = np.clip(np.pad(grid, window, mode="reflect", reflect_type="odd"), 0, 255)
-    closed = ndimage.grey_closing(padded, size=(window, window))[window:-window, window:-window]
+    # unbiased there (plain padding would brighten the dark end of a gradient); it is only
+    # trusted for as far as the grid itself reaches.
+    pads = [(p, p) for p in (min(window, n - 1) for n in grid.shape)]
+    padded = np.clip(np.pad(grid, pads, mode="reflect", reflect_type="odd"), 0, 255)
+    closed = ndimage.grey_closing(padded, size=(window, window), mode="nearest")
+    closed = closed[
+        pads[0][0] : pads[0][0] + grid.shape[0], pads[1][0] : pads[1][0] + grid.shape[1]
+    ]
     if float(closed.max() - closed.min()) < 0.02 * max(float(closed.max()), 1.0):
         return float(np.median(closed))
     smooth = ndimage.uniform_filter(closed, size=3, mode="nearest")
