@@ -182,14 +182,35 @@ def reading(found: Ink, group: Group, cuts: list[int], line: float) -> Reading:
     return Reading(inputs, boxes, log_prior)
 
 
+def separate_reading(found: Ink, group: Group, line: float) -> Reading | None:
+    """The group's components read as two digits, divided at the widest gap between their
+    centres: two digits whose columns overlap (a slanted "1" beside a "6") were merged as one."""
+    if group.labels.size < 2:
+        return None
+    centres = np.array(
+        [(found.boxes[i - 1][1].start + found.boxes[i - 1][1].stop) / 2 for i in group.labels]
+    )
+    order = np.argsort(centres)
+    at = int(np.argmax(np.diff(centres[order]))) + 1
+    inputs, boxes = [], []
+    for part in (group.labels[order[:at]], group.labels[order[at:]]):
+        crop, box = crop_ink(found, part)
+        inputs.append(fit_to_mnist(crop))
+        boxes.append(box)
+    expected = group.width / (DIGIT_WIDTH * line)
+    return Reading(inputs, boxes, -0.5 * ((2 - expected) / COUNT_SPREAD) ** 2)
+
+
 def split_readings(found: Ink, group: Group, line: float) -> list[Reading]:
-    """Alternative readings of a wide group as 2..n touching digits."""
+    """Alternative readings of a group: its components apart, or 2..n touching digits."""
+    separate = separate_reading(found, group, line)
+    readings = [separate] if separate else []
     if group.width <= SPLIT_WIDTH * line:
-        return []
+        return readings
     profile = ink_profile(found, group)
     most = max(2, min(8, round(group.width / (NARROWEST * line))))
     cuts = pair_cuts(profile, line) + [even_cuts(profile, n) for n in range(3, most + 1)]
-    return [reading(found, group, [group.left + c for c in cut], line) for cut in cuts]
+    return readings + [reading(found, group, [group.left + c for c in cut], line) for cut in cuts]
 
 
 def line_height(groups: list[Group]) -> float:
