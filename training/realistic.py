@@ -151,7 +151,7 @@ def command(
     for path in paths:
         scored = score(DigitModel.load(path), prepared, number_set)
         results.append((path, scored, calibrate(scored, is_digit)))
-    print_table(prepared, results, conditions(prepared), DESCRIPTIONS)
+    print_table(results, conditions(prepared), DESCRIPTIONS)
     if write and split == "test":
         write_outputs(prepared, results, conditions(prepared), DESCRIPTIONS, count, seed)
     elif write:

@@ -1,10 +1,16 @@
 """Printing and writing the realistic evaluation: table, accuracy-vs-coverage plot, model cards."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from training.card import update_card
+
+if TYPE_CHECKING:
+    from training.realistic import Calibration, Prepared, Scored
+
+    Results = list[tuple[Path, Scored, Calibration]]
 
 REPORT = Path(__file__).resolve().parent.parent / "reports" / "realistic.md"
 FIGURE = REPORT.parent / "figures" / "realistic_coverage.png"
@@ -12,7 +18,11 @@ SINGLE_TARGET = 0.98
 NUMBER_TARGET = 0.95
 
 
-def rows(prepared, results, groups, descriptions) -> list[list[str]]:
+def rows(
+    results: "Results",
+    groups: dict[str, np.ndarray],
+    descriptions: dict[str, str],
+) -> list[list[str]]:
     """One row per condition: images, then per model accuracy and (digits model) coverage."""
     table = []
     for name, index in groups.items():
@@ -31,10 +41,14 @@ def rows(prepared, results, groups, descriptions) -> list[list[str]]:
     return table
 
 
-def print_table(prepared, results, groups, descriptions) -> None:
+def print_table(
+    results: "Results",
+    groups: dict[str, np.ndarray],
+    descriptions: dict[str, str],
+) -> None:
     header = ["condition", "images", *(scored.name for _, scored, _ in results)]
     print(" | ".join(header))
-    for row in rows(prepared, results, groups, descriptions):
+    for row in rows(results, groups, descriptions):
         print(" | ".join(row))
     for _, scored, calibration in results:
         print(
@@ -44,7 +58,7 @@ def print_table(prepared, results, groups, descriptions) -> None:
         )
 
 
-def coverage_curve(scored, is_digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def coverage_curve(scored: "Scored", is_digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     confidence = scored.confidence[is_digit]
     correct = scored.correct[is_digit]
     order = np.argsort(-confidence, kind="stable")
@@ -52,7 +66,7 @@ def coverage_curve(scored, is_digit: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return kept / order.size, np.cumsum(correct[order]) / kept
 
 
-def plot(results, is_digit: np.ndarray) -> None:
+def plot(results: "Results", is_digit: np.ndarray) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,7 +89,14 @@ def plot(results, is_digit: np.ndarray) -> None:
     plt.close(figure)
 
 
-def write_outputs(prepared, results, groups, descriptions, count: int, seed: int) -> None:
+def write_outputs(
+    prepared: "Prepared",
+    results: "Results",
+    groups: dict[str, np.ndarray],
+    descriptions: dict[str, str],
+    count: int,
+    seed: int,
+) -> None:
     """reports/realistic.md, the coverage plot, and each model card's calibrated threshold."""
     is_digit = np.array([s.condition in descriptions for s in prepared.samples])
     names = [scored.name for _, scored, _ in results]
@@ -91,7 +112,7 @@ def write_outputs(prepared, results, groups, descriptions, count: int, seed: int
         "| condition | what | images | " + " | ".join(names) + " |",
         "|---|---|---:|" + "---:|" * len(names),
     ]
-    for row in rows(prepared, results, groups, descriptions):
+    for row in rows(results, groups, descriptions):
         what = descriptions.get(row[0], "no digit: should be flagged uncertain")
         if row[0].startswith("numbers"):
             what = "2–8 digits, gaps vary, ~30 % touching, 25 % broken strokes"
