@@ -127,8 +127,8 @@ def command(
     compare: Annotated[
         Path | None, typer.Option(help="A second model reported alongside (seed_cnn).")
     ] = ROOT / "models" / "seed_cnn.onnx",
-    count: Annotated[int, typer.Option(help="Images per single-digit condition.")] = 600,
-    numbers: Annotated[int, typer.Option(help="Multi-digit images.")] = 600,
+    count: Annotated[int, typer.Option(help="Images per single-digit condition.")] = 500,
+    numbers: Annotated[int, typer.Option(help="Multi-digit images.")] = 500,
     split: Annotated[
         str, typer.Option(help="MNIST split the digits come from: test (report) or train (tuning).")
     ] = "test",
