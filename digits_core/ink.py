@@ -95,15 +95,7 @@ def paper_level(light: np.ndarray) -> np.ndarray | float:
     # strip of digits and a good part of the long side of a single one.
     reach = BACKGROUND_WINDOW * max(short, long / 2)
     window = max(3, round(reach / block))
-    # Odd reflection continues a lighting gradient past the edge, so the closing stays
-    # unbiased there (plain padding would brighten the dark end of a gradient); it is only
-    # trusted for as far as the grid itself reaches.
-    pads = [(p, p) for p in (min(window, n - 1) for n in grid.shape)]
-    padded = np.clip(np.pad(grid, pads, mode="reflect", reflect_type="odd"), 0, 255)
-    closed = ndimage.grey_closing(padded, size=(window, window), mode="nearest")
-    closed = closed[
-        pads[0][0] : pads[0][0] + grid.shape[0], pads[1][0] : pads[1][0] + grid.shape[1]
-    ]
+    closed = ndimage.grey_closing(grid, size=(window, window), mode="reflect")
     if float(closed.max() - closed.min()) < 0.02 * max(float(closed.max()), 1.0):
         return float(np.median(closed))
     smooth = ndimage.uniform_filter(closed, size=3, mode="nearest")

@@ -27,7 +27,7 @@ SPLIT_WIDTH = 0.9  # groups wider than this share of the line height may be seve
 # MNIST digits are 0.4–1.2 line heights wide (median 0.8, measured on the training split);
 # touching digits overlap a little, so k of them span about k × DIGIT_WIDTH line heights.
 DIGIT_WIDTH = 0.75
-COUNT_SPREAD = 0.8  # how far (in digits) the true count may be from width / DIGIT_WIDTH
+COUNT_SPREAD = 1.2  # how far (in digits) the true count may be from width / DIGIT_WIDTH
 NARROWEST = 0.5  # candidate counts go up to width / NARROWEST digits
 MIN_PIECE = 0.2  # a split piece is at least this many line heights wide (a "1")
 PAIR_CUTS = 3  # candidate cut columns tried for two touching digits
