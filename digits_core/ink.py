@@ -14,11 +14,12 @@ from scipy import ndimage
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
 GRID_SIDE = 32  # the paper/lighting estimate runs on a grid with about this short side
 BACKGROUND_WINDOW = 0.4  # closing window as a share of the longer side: wider than any stroke
-MIN_CONTRAST = 0.08  # ink darker than paper by less than this share is no ink (blank paper)
+MIN_CONTRAST = 0.2  # ink darker than paper by less than this share is no ink (blank paper)
 MASK_LEVEL = 0.25  # a pixel is ink when it reaches this share of the typical stroke level
 NOISE_SIGMAS = 4.0  # ... and stands this many noise deviations above the paper
 NOISY = 0.03  # paper grain (σ relative to paper) above which the ink map is smoothed
 SPECK_SHARE = 0.02  # components smaller than this share of the largest are specks
+EDGE_BAND = 0.25  # a component along an edge, half its length and at most this thick, is no ink
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
 EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -124,8 +125,8 @@ def drop_artifacts(
         tall, wide = rows.stop - rows.start, cols.stop - cols.start
         side_edge = cols.start == 0 or cols.stop == width
         flat_edge = rows.start == 0 or rows.stop == height
-        along_side = side_edge and tall >= 0.5 * height and wide <= 0.12 * width
-        along_flat = flat_edge and wide >= 0.5 * width and tall <= 0.12 * height
+        along_side = side_edge and tall >= 0.5 * height and wide <= EDGE_BAND * width
+        along_flat = flat_edge and wide >= 0.5 * width and tall <= EDGE_BAND * height
         if along_side or along_flat:
             keep[index] = False
     if not keep.any():

@@ -77,14 +77,20 @@ def score(model: DigitModel, prepared: Prepared, numbers: list[Sample]) -> Score
     return Scored(model.name, digits, confidence, correct, number_correct, lowest)
 
 
-def lowest_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> float:
-    """The lowest confidence threshold whose accepted predictions are ≥ `target` correct."""
+def lowest_threshold(
+    confidence: np.ndarray, correct: np.ndarray, target: float, settle: int = 200
+) -> float:
+    """The lowest confidence threshold down to which the accepted predictions stay ≥ `target`
+    correct: the first crossing from the top, not the last, so a curve that hovers around
+    the target does not pick a lucky far point. The first `settle` predictions are too few
+    to judge on their own."""
     order = np.argsort(-confidence, kind="stable")
     hits = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
-    good = np.flatnonzero(hits >= target)
-    if good.size == 0:
-        return 1.0
-    return float(confidence[order][int(good[-1])])
+    failing = np.flatnonzero(hits[settle:] < target)
+    if failing.size == 0:
+        return float(confidence[order][-1]) if hits[-1] >= target else 1.0
+    last = settle + int(failing[0]) - 1
+    return float(confidence[order][last]) if last >= 0 and hits[last] >= target else 1.0
 
 
 @dataclass(frozen=True)
