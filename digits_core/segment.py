@@ -1,10 +1,13 @@
 """Reading a number: one image → its digits left to right, each with a box and a confidence.
 
-Ink components (`digits_core.ink`) are grouped into digits: pieces that overlap horizontally
-are one broken digit, small fragments join their nearest neighbour. A group wider than a digit
-may be touching digits: candidate cuts along the columns with least ink are re-classified and
-the most probable reading wins. The classifier is passed in (`classify`), so this module knows
-nothing about the service; every image's pieces go through it in one call, candidates in one more.
+Segmentation by recognition. The ink's components (`digits_core.ink`) are the atoms; a component
+wider than a digit is also cut at the columns with least ink, so touching digits come apart.
+Every run of neighbouring atoms is a candidate digit; all candidates of all images go through
+the classifier in one call, and a dynamic programme picks, per image, the reading that is most
+probable as a whole: every digit read right, shaped like that digit (MNIST's width-to-height
+ratio per class), as tall as the line, with a plausible count for the line's width. A broken
+digit is thus the run of its pieces, touching digits are the pieces between cuts, and specks are
+skipped. The classifier is passed in (`classify`), so this module knows nothing of the service.
 """
 
 from collections.abc import Callable, Sequence
@@ -14,23 +17,32 @@ from itertools import pairwise
 import numpy as np
 from scipy import ndimage
 
-from digits_core.imaging import crop_ink, fit_to_mnist
+from digits_core.imaging import fit_to_mnist
 from digits_core.ink import Ink, analyse
 
-Classify = Callable[[np.ndarray], np.ndarray]  # [N, 28, 28] float32 → probabilities [N, 10]
+# [N, 28, 28] float32 inputs → (probabilities [N, 10], P(not a digit) [N])
+Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
-OVERLAP = 0.5  # pieces overlapping by this share of the narrower one are one digit
-FRAGMENT_HEIGHT = 0.5  # a group shorter than this share of the line is a fragment
-FRAGMENT_GAP = 0.3  # ... and joins a neighbour closer than this share of the line height
-SPECK_AREA = 0.1  # a lone fragment below this share of the median area is dropped
-SPLIT_WIDTH = 0.9  # groups wider than this share of the line height may be several digits
-# MNIST digits are 0.4–1.2 line heights wide (median 0.8, measured on the training split);
-# touching digits overlap a little, so k of them span about k × DIGIT_WIDTH line heights.
-DIGIT_WIDTH = 0.75
-COUNT_SPREAD = 1.2  # how far (in digits) the true count may be from width / DIGIT_WIDTH
-NARROWEST = 0.5  # candidate counts go up to width / NARROWEST digits
-MIN_PIECE = 0.2  # a split piece is at least this many line heights wide (a "1")
-PAIR_CUTS = 3  # candidate cut columns tried for two touching digits
+MAX_RUN = 4  # atoms in one digit at most (a digit broken twice, or cut into three)
+JOIN_GAP = 0.3  # a short piece joins a digit up to this share of the line height away
+FRAGMENT_HEIGHT = 0.6  # a piece shorter than this share of the line height is short
+SPLIT_WIDTH = 0.8  # components wider than this share of the line height may be several digits
+CUT_HEIGHT = 0.7  # ... when they are at least this tall (a shorter one is a piece of a digit)
+MIN_PIECE = 0.15  # a cut leaves pieces at least this many line heights wide (a "1")
+CUT_SPACING = 0.45  # one candidate cut per this many line heights of the component's width
+SPECK_AREA = 0.15  # an atom below this share of the median atom area may be skipped as a speck
+SPECK_HEIGHT = 0.4  # ... when it is also shorter than this share of the line
+# Width / height of MNIST's digits per class: mean and deviation of its log, measured on the
+# training split by `aspect_ratio` (tests/core/test_segment.py recomputes them).
+ASPECT_LOG_MEAN = np.log([0.9, 0.395, 0.932, 0.792, 0.786, 0.929, 0.722, 0.769, 0.755, 0.675])
+ASPECT_LOG_STD = np.array([0.195, 0.459, 0.217, 0.211, 0.211, 0.258, 0.217, 0.215, 0.221, 0.205])
+ASPECT_WEIGHT = 1.0  # weight of the shape term against the classifier's log-probability
+DIGIT_BONUS = 0.0  # log-odds added per digit read
+SHORT = 0.75  # a digit shorter than this share of the line height is penalised ...
+SHORT_SPREAD = 0.12  # ... by a Gaussian of this spread
+DIGIT_WIDTH = 0.75  # a line holds about width / (DIGIT_WIDTH × height) digits ...
+COUNT_SPREAD = 1.2  # ... give or take this many
+INK_LEVEL = 0.25  # a pixel of the 28×28 input with more ink than this counts for its extent
 
 
 @dataclass(frozen=True)
@@ -53,214 +65,221 @@ class ReadDigit:
 
 
 @dataclass(frozen=True)
-class Group:
-    """Components that form one digit, or several touching ones."""
+class Atom:
+    """A component, or the slice of one between two cut columns (working pixels)."""
 
-    labels: np.ndarray
+    label: int
     top: int
     left: int
     bottom: int
     right: int
     area: int
 
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top
 
-    @property
-    def width(self) -> int:
-        return self.right - self.left
+@dataclass(frozen=True)
+class Candidate:
+    """A run of atoms read as one digit: its model input and box (top, left, bottom, right)."""
 
-
-def merge(a: Group, b: Group) -> Group:
-    return Group(
-        np.concatenate([a.labels, b.labels]),
-        min(a.top, b.top),
-        min(a.left, b.left),
-        max(a.bottom, b.bottom),
-        max(a.right, b.right),
-        a.area + b.area,
-    )
+    start: int
+    stop: int
+    input: np.ndarray
+    box: tuple[int, int, int, int]
 
 
-def group_components(found: Ink) -> list[Group]:
-    """Components → digit groups, left to right."""
-    pieces = [
-        Group(np.array([i + 1]), r.start, c.start, r.stop, c.stop, int(found.areas[i]))
-        for i, (r, c) in enumerate(found.boxes)
-    ]
-    pieces.sort(key=lambda g: g.left)
-    groups: list[Group] = []
-    for piece in pieces:
-        for index, group in enumerate(groups):
-            overlap = min(group.right, piece.right) - max(group.left, piece.left)
-            if overlap >= OVERLAP * min(group.width, piece.width):
-                groups[index] = merge(group, piece)
-                break
-        else:
-            groups.append(piece)
-    return join_fragments(sorted(groups, key=lambda g: g.left))
+def aspect_ratio(inputs: np.ndarray) -> np.ndarray:
+    """Width / height of the inked extent of 28×28 inputs [N, 28, 28] (0..1)."""
+    inked = np.asarray(inputs) > INK_LEVEL
+    rows, cols = inked.any(axis=2), inked.any(axis=1)
+
+    def extent(mask: np.ndarray) -> np.ndarray:
+        first = mask.argmax(axis=1)
+        last = mask.shape[1] - 1 - mask[:, ::-1].argmax(axis=1)
+        return np.where(mask.any(axis=1), last - first + 1, 1)
+
+    return extent(cols) / extent(rows)
 
 
-def join_fragments(groups: list[Group]) -> list[Group]:
-    """Short groups join the nearest neighbour if close, else are dropped when tiny."""
-    if len(groups) < 2:
-        return groups
-    line = line_height(groups)
-    typical = float(np.median([g.area for g in groups]))
-    while True:
-        short = [i for i, g in enumerate(groups) if g.height < FRAGMENT_HEIGHT * line]
-        if not short or len(groups) < 2:
-            return groups
-        index = min(short, key=lambda i: groups[i].area)
-        fragment = groups.pop(index)
-        gaps = [
-            (max(g.left - fragment.right, fragment.left - g.right, 0), i)
-            for i, g in enumerate(groups)
-        ]
-        gap, nearest = min(gaps)
-        if gap <= FRAGMENT_GAP * line:
-            groups[nearest] = merge(groups[nearest], fragment)
-        elif fragment.area >= SPECK_AREA * typical:
-            groups.insert(index, fragment)
-            return groups
-
-
-def ink_profile(found: Ink, group: Group) -> np.ndarray:
-    """Ink pixels of the group per column, lightly smoothed."""
-    window = found.labels[group.top : group.bottom, group.left : group.right]
-    counts = np.isin(window, group.labels).sum(axis=0).astype(np.float32)
-    return ndimage.uniform_filter1d(counts, 3)
-
-
-def pair_cuts(profile: np.ndarray, line: float) -> list[list[int]]:
-    """Up to PAIR_CUTS single cuts at the lowest-ink local minima (pieces ≥ MIN_PIECE wide)."""
+def cut_columns(profile: np.ndarray, line: float) -> list[int]:
+    """Candidate cuts in a component: the lowest-ink local minima of its column profile."""
     edge = max(1, round(MIN_PIECE * line))
     inner = profile[edge : profile.size - edge]
     if inner.size == 0:
         return []
     padded = np.concatenate([[np.inf], inner, [np.inf]])
     minima = np.flatnonzero((inner <= padded[:-2]) & (inner <= padded[2:]))
+    most = max(1, round(profile.size / (CUT_SPACING * line)))
     chosen: list[int] = []
     for column in minima[np.argsort(inner[minima], kind="stable")]:
-        if all(abs(column - c) > edge for c in chosen):
+        if all(abs(column - c) >= edge for c in chosen):
             chosen.append(int(column))
-        if len(chosen) == PAIR_CUTS:
+        if len(chosen) == most:
             break
-    return [[edge + c] for c in chosen]
+    return sorted(edge + c for c in chosen)
 
 
-def even_cuts(profile: np.ndarray, pieces: int) -> list[int]:
-    """`pieces - 1` cuts: the least ink near each even division of the group."""
-    step = profile.size / pieces
-    cuts = []
-    for k in range(1, pieces):
-        low, high = max(1, int(step * (k - 0.4))), min(profile.size - 1, int(step * (k + 0.4)))
-        cuts.append(low + int(np.argmin(profile[low:high])) if high > low else int(step * k))
-    return cuts
+def atoms_of(found: Ink, line: float) -> list[Atom]:
+    """The components, wide ones also cut into slices, in left-to-right order of centres."""
+    atoms = []
+    for index, (rows, cols) in enumerate(found.boxes):
+        label = index + 1
+        own = found.labels[rows, cols] == label
+        edges = [0, cols.stop - cols.start]
+        if edges[1] > SPLIT_WIDTH * line and rows.stop - rows.start >= CUT_HEIGHT * line:
+            profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(np.float32), 3)
+            edges[1:1] = cut_columns(profile, line)
+        for left, right in pairwise(edges):
+            inked = np.flatnonzero(own[:, left:right].any(axis=1))
+            if inked.size:
+                area = int(own[:, left:right].sum())
+                top, bottom = rows.start + int(inked[0]), rows.start + int(inked[-1]) + 1
+                atoms.append(Atom(label, top, cols.start + left, bottom, cols.start + right, area))
+    return sorted(atoms, key=lambda a: a.left + a.right)
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One way to read a group: its pieces (inputs + boxes in working pixels) and a prior."""
-
-    inputs: list[np.ndarray]
-    boxes: list[tuple[int, int, int, int]]
-    log_prior: float
+def line_height(found: Ink) -> float:
+    """The digits' height: the tallest component (pieces and specks are shorter, never taller)."""
+    return float(max(r.stop - r.start for r, _ in found.boxes)) if found.boxes else 1.0
 
 
-def reading(found: Ink, group: Group, cuts: list[int], line: float) -> Reading:
-    """The group read as pieces separated at `cuts`; the prior says how plausible that count is."""
-    edges = [group.left, *cuts, group.right]
-    inputs, boxes = [], []
-    for left, right in pairwise(edges):
-        crop, box = crop_ink(found, group.labels, columns=(left, right) if cuts else None)
-        inputs.append(fit_to_mnist(crop))
-        boxes.append(box)
-    expected = group.width / (DIGIT_WIDTH * line)
-    log_prior = -0.5 * ((len(edges) - 1 - expected) / COUNT_SPREAD) ** 2
-    return Reading(inputs, boxes, log_prior)
-
-
-def separate_reading(found: Ink, group: Group, line: float) -> Reading | None:
-    """The group's components read as two digits, divided at the widest gap between their
-    centres: two digits whose columns overlap (a slanted "1" beside a "6") were merged as one."""
-    if group.labels.size < 2:
-        return None
-    centres = np.array(
-        [(found.boxes[i - 1][1].start + found.boxes[i - 1][1].stop) / 2 for i in group.labels]
+def crop_run(found: Ink, atoms: Sequence[Atom]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The ink of a run of atoms (their anti-aliased rim too), tightly cropped, and its box."""
+    top, bottom = min(a.top for a in atoms), max(a.bottom for a in atoms)
+    left, right = min(a.left for a in atoms), max(a.right for a in atoms)
+    height, width = found.labels.shape
+    top, left = max(0, top - 1), max(0, left - 1)
+    bottom, right = min(height, bottom + 1), min(width, right + 1)
+    window = found.labels[top:bottom, left:right]
+    own = np.zeros(window.shape, dtype=bool)
+    for atom in atoms:
+        columns = slice(atom.left - left, atom.right - left)
+        own[:, columns] |= window[:, columns] == atom.label
+    crop = found.ink[top:bottom, left:right] * ndimage.maximum_filter(own, size=3)
+    rows, cols = np.flatnonzero(crop.any(axis=1)), np.flatnonzero(crop.any(axis=0))
+    if rows.size == 0:
+        return np.zeros((1, 1), np.float32), (top, left, top + 1, left + 1)
+    crop = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    box = (
+        top + int(rows[0]),
+        left + int(cols[0]),
+        top + int(rows[-1]) + 1,
+        left + int(cols[-1]) + 1,
     )
-    order = np.argsort(centres)
-    at = int(np.argmax(np.diff(centres[order]))) + 1
-    inputs, boxes = [], []
-    for part in (group.labels[order[:at]], group.labels[order[at:]]):
-        crop, box = crop_ink(found, part)
-        inputs.append(fit_to_mnist(crop))
-        boxes.append(box)
-    expected = group.width / (DIGIT_WIDTH * line)
-    return Reading(inputs, boxes, -0.5 * ((2 - expected) / COUNT_SPREAD) ** 2)
+    return crop, box
 
 
-def split_readings(found: Ink, group: Group, line: float) -> list[Reading]:
-    """Alternative readings of a group: its components apart, or 2..n touching digits."""
-    separate = separate_reading(found, group, line)
-    readings = [separate] if separate else []
-    if group.width <= SPLIT_WIDTH * line:
-        return readings
-    profile = ink_profile(found, group)
-    most = max(2, min(8, round(group.width / (NARROWEST * line))))
-    cuts = pair_cuts(profile, line) + [even_cuts(profile, n) for n in range(3, most + 1)]
-    return readings + [reading(found, group, [group.left + c for c in cut], line) for cut in cuts]
+def joins(run: Sequence[Atom], atom: Atom, line: float) -> bool:
+    """Whether `atom` may belong to the same digit as `run` (the atoms left of it).
+
+    Slices of one component always may; otherwise the two must overlap in columns (a stroke
+    broken across), or one of them be a short piece close by (a bar, a detached loop).
+    """
+    if any(a.label == atom.label for a in run):
+        return True
+    right = max(a.right for a in run)
+    if atom.left < right:
+        return True
+    tall = max(a.bottom for a in run) - min(a.top for a in run)
+    short = min(tall, atom.bottom - atom.top) < FRAGMENT_HEIGHT * line
+    return short and atom.left - right <= JOIN_GAP * line
 
 
-def line_height(groups: list[Group]) -> float:
-    """The digits' height: the tallest group (fragments and specks are shorter, never taller)."""
-    return float(max(g.height for g in groups)) if groups else 1.0
+def candidates_of(found: Ink, atoms: list[Atom], line: float) -> list[Candidate]:
+    """Every run of up to MAX_RUN neighbouring atoms that may be one digit."""
+    out = []
+    for start in range(len(atoms)):
+        for stop in range(start + 1, min(start + MAX_RUN, len(atoms)) + 1):
+            if stop > start + 1 and not joins(atoms[start : stop - 1], atoms[stop - 1], line):
+                break
+            crop, box = crop_run(found, atoms[start:stop])
+            out.append(Candidate(start, stop, fit_to_mnist(crop), box))
+    return out
+
+
+def candidate_scores(
+    candidates: list[Candidate], probs: np.ndarray, not_digit: np.ndarray, line: float
+) -> np.ndarray:
+    """Log-score of each candidate as a digit: a digit, read right, shaped like it, tall enough."""
+    digits = probs.argmax(axis=1)
+    read = np.log(np.maximum(probs.max(axis=1) * (1.0 - not_digit), 1e-9))
+    ratio = np.log(aspect_ratio(np.stack([c.input for c in candidates])))
+    shape = -0.5 * ((ratio - ASPECT_LOG_MEAN[digits]) / ASPECT_LOG_STD[digits]) ** 2
+    tall = np.array([(c.box[2] - c.box[0]) / line for c in candidates])
+    short = -0.5 * (np.minimum(tall - SHORT, 0.0) / SHORT_SPREAD) ** 2
+    return read + ASPECT_WEIGHT * shape + short + DIGIT_BONUS
+
+
+def best_reading(
+    atoms: list[Atom], candidates: list[Candidate], scores: np.ndarray, line: float
+) -> list[int]:
+    """Indices of the candidates that make the most probable reading (dynamic programme over
+    atom positions and digit counts; a speck may be skipped)."""
+    n = len(atoms)
+    typical = float(np.median([a.area for a in atoms]))
+    skippable = [
+        a.area < SPECK_AREA * typical and a.bottom - a.top < SPECK_HEIGHT * line for a in atoms
+    ]
+    most = n + 1
+    best = np.full((n + 1, most), -np.inf)
+    best[0, 0] = 0.0
+    back: dict[tuple[int, int], tuple[int, int, int]] = {}  # → (previous position, count, cand)
+    ending: dict[int, list[int]] = {}
+    for index, candidate in enumerate(candidates):
+        ending.setdefault(candidate.stop, []).append(index)
+    for stop in range(1, n + 1):
+        for count in range(most):
+            if skippable[stop - 1] and best[stop - 1, count] > best[stop, count]:
+                best[stop, count] = best[stop - 1, count]
+                back[stop, count] = (stop - 1, count, -1)
+            if count == 0:
+                continue
+            for index in ending.get(stop, []):
+                start = candidates[index].start
+                total = best[start, count - 1] + scores[index]
+                if total > best[stop, count]:
+                    best[stop, count] = total
+                    back[stop, count] = (start, count - 1, index)
+    width = max(a.right for a in atoms) - min(a.left for a in atoms)
+    expected = width / (DIGIT_WIDTH * line)
+    prior = -0.5 * ((np.arange(most) - expected) / COUNT_SPREAD) ** 2
+    count = int(np.argmax(best[n] + prior))
+    chosen, position = [], n
+    while position > 0:
+        position, count, index = back[position, count]
+        if index >= 0:
+            chosen.append(index)
+    return chosen[::-1]
 
 
 def read_numbers(grays: Sequence[np.ndarray], classify: Classify) -> list[list[ReadDigit]]:
     """Each grayscale image → its digits left to right (an empty list when there is no ink)."""
     found = [analyse(gray) for gray in grays]
-    plans: list[list[list[Reading]]] = []
-    for ink in found:
-        groups = group_components(ink) if ink.count else []
-        line = line_height(groups)
-        plans.append([[reading(ink, g, [], line), *split_readings(ink, g, line)] for g in groups])
-    first = [r for plan in plans for options in plan for r in options[:1]]
-    rest = [r for plan in plans for options in plan for r in options[1:]]
-    scores = {
-        id(r): probs
-        for r, probs in zip(first + rest, classify_readings(first, rest, classify), strict=True)
-    }
-    results = []
-    for ink, plan in zip(found, plans, strict=True):
-        digits: list[ReadDigit] = []
-        for options in plan:
-            best = max(options, key=lambda r: score(r, scores[id(r)]))
-            for probs, box in zip(scores[id(best)], best.boxes, strict=True):
-                digits.append(ReadDigit(int(probs.argmax()), float(probs.max()), to_box(box, ink)))
-        results.append(digits)
+    lines = [line_height(ink) for ink in found]
+    atoms = [
+        atoms_of(ink, line) if ink.count else [] for ink, line in zip(found, lines, strict=True)
+    ]
+    candidates = [
+        candidates_of(ink, parts, line)
+        for ink, parts, line in zip(found, atoms, lines, strict=True)
+    ]
+    inputs = [c.input for image in candidates for c in image]
+    if not inputs:
+        return [[] for _ in grays]
+    probs, not_digit = classify(np.stack(inputs))
+    results, start = [], 0
+    for ink, parts, image, line in zip(found, atoms, candidates, lines, strict=True):
+        mine, junk = probs[start : start + len(image)], not_digit[start : start + len(image)]
+        start += len(image)
+        if not image:
+            results.append([])
+            continue
+        chosen = best_reading(parts, image, candidate_scores(image, mine, junk, line), line)
+        results.append(
+            [
+                ReadDigit(int(mine[i].argmax()), float(mine[i].max()), to_box(image[i].box, ink))
+                for i in chosen
+            ]
+        )
     return results
-
-
-def classify_readings(
-    first: list[Reading], rest: list[Reading], classify: Classify
-) -> list[np.ndarray]:
-    """Probabilities per reading: one classify call for plain pieces, one for split candidates."""
-    out = []
-    for readings in (first, rest):
-        inputs = [x for r in readings for x in r.inputs]
-        probs = classify(np.stack(inputs)) if inputs else np.zeros((0, 10), np.float32)
-        start = 0
-        for r in readings:
-            out.append(probs[start : start + len(r.inputs)])
-            start += len(r.inputs)
-    return out
-
-
-def score(option: Reading, probs: np.ndarray) -> float:
-    """Log-probability that every piece is read right, plus the width prior."""
-    return float(np.log(np.maximum(probs.max(axis=1), 1e-9)).sum()) + option.log_prior
 
 
 def to_box(box: tuple[int, int, int, int], ink: Ink) -> Box:

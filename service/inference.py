@@ -1,7 +1,7 @@
 """The data plane every route uses: items in → predictions out.
 
 Items are decoded and normalised in a per-worker thread pool (Pillow and numpy release the
-GIL), then the whole batch goes through ONE `DigitModel.predict_batch` call, off the event
+GIL), then the whole batch goes through ONE `DigitModel.predict_scores` call, off the event
 loop. An item that cannot be read becomes a `DigitsError` in its slot; the others still run.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 from digits_core.errors import DigitsError
 from digits_core.imaging import image_to_digit, pixels_to_input
 from service import metrics
-from service.model import DigitModel
+from service.model import NOT_DIGIT_LEVEL, DigitModel
 from service.transport import Item
 
 T = TypeVar("T")
@@ -103,13 +103,14 @@ class Engine:
     def classify(self, inputs: np.ndarray, no_digit: np.ndarray | None = None) -> list[Prediction]:
         """[N, 28, 28] model inputs → predictions, in ONE onnxruntime call (blocking)."""
         started = time.perf_counter()
-        probabilities = self.model.predict_batch(inputs)
+        probabilities, not_digit = self.model.predict_scores(inputs)
         metrics.observe_inference(time.perf_counter() - started, len(probabilities))
         digits = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(digits)), digits]
         empty = np.zeros(len(digits), dtype=bool) if no_digit is None else no_digit
-        # No ink means nothing to read, whatever the softmax says about an all-black input.
-        uncertain = (confidences < self.threshold) | empty
+        # No ink means nothing to read, whatever the softmax says about an all-black input;
+        # neither does ink the model takes for no digit (a scribble, two digits in one image).
+        uncertain = (confidences < self.threshold) | empty | (not_digit >= NOT_DIGIT_LEVEL)
         metrics.count_predictions(digits)
         return [
             Prediction(

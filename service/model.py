@@ -10,6 +10,8 @@ import onnxruntime as ort
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
+NOT_DIGIT_NAME = "not_digit"  # optional: P(the input is not one digit), for reading numbers
+NOT_DIGIT_LEVEL = 0.5  # an input with at least this P(not one digit) is never a sure answer
 DEFAULT_THRESHOLD = 0.9
 
 
@@ -24,6 +26,7 @@ class DigitModel:
         self.session = session
         self.card = card
         self.path = path
+        self.has_not_digit = NOT_DIGIT_NAME in [o.name for o in session.get_outputs()]
 
     @classmethod
     def load(cls, path: Path, *, intra_op_threads: int = 1) -> "DigitModel":
@@ -76,6 +79,18 @@ class DigitModel:
             return np.zeros((0, 10), dtype=np.float32)
         (probabilities,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: batch})
         return probabilities
+
+    def predict_scores(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """images → (probabilities [N, 10], P(not one digit) [N]); the latter is all zero for
+        a model without the `not_digit` output."""
+        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+        if not self.has_not_digit or batch.shape[0] == 0:
+            probabilities = self.predict_batch(batch)
+            return probabilities, np.zeros(len(probabilities), dtype=np.float32)
+        probabilities, not_digit = self.session.run(
+            [OUTPUT_NAME, NOT_DIGIT_NAME], {INPUT_NAME: batch}
+        )
+        return probabilities, not_digit
 
     def warm_up(self) -> None:
         """Run one inference so the first real request does not pay for initialisation."""

@@ -74,8 +74,8 @@ class ApiKeyMiddleware:
 class SecurityHeadersMiddleware:
     """Adds nosniff, frame denial, referrer policy and a strict CSP to every response.
 
-    `csp_exempt` paths (FastAPI's Swagger/ReDoc pages, which load a CDN bundle and inline
-    script) get the other headers but no CSP; headers a route sets itself are kept.
+    `csp_exempt` paths (the Swagger/ReDoc pages, whose bootstrap script is inline) get the
+    other headers but no CSP; headers a route sets itself are kept.
     """
 
     def __init__(self, app: ASGIApp, csp_exempt: Iterable[str] = ()) -> None:

@@ -31,6 +31,14 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+@pytest.fixture(scope="session")
+def mnist_train() -> tuple[np.ndarray, np.ndarray]:
+    """The 60,000 MNIST training images (uint8 [N, 28, 28]) and labels."""
+    images = read_idx(MNIST_DIR / "train-images-idx3-ubyte.gz")
+    labels = read_idx(MNIST_DIR / "train-labels-idx1-ubyte.gz")
+    return images, labels
+
+
 @pytest.fixture
 def settings() -> Settings:
     return Settings(model_path=MODEL_PATH, workers=1)

@@ -1,9 +1,9 @@
 """On-the-fly augmentation of MNIST batches, as TensorFlow ops on float32 [B, 28, 28, 1] in 0..1.
 
 The default model must read real inputs after our preprocessing (scans, phone photos, canvas
-drawings), which differ from MNIST in exactly these ways: residual misalignment and slant, size and
-aspect after the 20 px box, pen width, focus blur, sensor noise and ink contrast. Each image draws
-its own parameters; every change is mild enough that the digit keeps its label.
+drawings), which differ from MNIST in exactly these ways: residual misalignment and slant, size
+and aspect after the 20 px box, pen width, pen skips, focus blur, sensor noise and ink contrast.
+Each image draws its own parameters; every change is mild enough that the digit keeps its label.
 """
 
 import math
@@ -16,6 +16,8 @@ ZOOM = (0.88, 1.12)
 ASPECT = (0.9, 1.1)
 MAX_SHIFT = 2.5  # pixels
 GAMMA = (0.6, 1.5)
+BREAK_ROWS = (0.3, 0.7)  # where a pen skip crosses the digit, as a share of the height
+BREAK_CHANCE = 0.15
 MAX_NOISE = 0.06
 CENTRE = 13.5
 
@@ -79,6 +81,18 @@ def random_stroke_width(images: tf.Tensor) -> tf.Tensor:
     return tf.where((choice >= 0.3) & (choice < 0.5), erode(2), out)
 
 
+def random_breaks(images: tf.Tensor) -> tf.Tensor:
+    """A pen that skipped: a band of one or two rows erased across some digits."""
+    batch = tf.shape(images)[0]
+    size = tf.shape(images)[1]
+    start = tf.cast(uniform(batch, *BREAK_ROWS) * tf.cast(size, tf.float32), tf.int32)
+    band = tf.random.uniform([batch], 1, 3, dtype=tf.int32)
+    rows = tf.range(size)[tf.newaxis, :]
+    erased = (rows >= start[:, tf.newaxis]) & (rows < (start + band)[:, tf.newaxis])
+    keep = tf.reshape(tf.cast(~erased, images.dtype), [-1, size, 1, 1])
+    return tf.where(chance(batch, BREAK_CHANCE), images * keep, images)
+
+
 def random_blur(images: tf.Tensor) -> tf.Tensor:
     """Mild defocus on a third of the images: a random blend with a 3×3 Gaussian blur."""
     batch = tf.shape(images)[0]
@@ -105,6 +119,7 @@ def random_intensity(images: tf.Tensor) -> tf.Tensor:
 def augment_batch(images: tf.Tensor) -> tf.Tensor:
     """Augment a batch of model inputs [B, 28, 28, 1] in 0..1."""
     images = random_stroke_width(images)
+    images = random_breaks(images)
     images = random_affine(images)
     images = random_blur(images)
     return random_intensity(images)

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from training.runtime import INPUT_NAME, OUTPUT_NAME
+from training.runtime import INPUT_NAME, NOT_DIGIT_NAME, OUTPUT_NAME
 
 # Kept when a model of the same name is re-exported: the real-scans calibration owns them.
 PRESERVED_FIELDS = ("confidence_threshold", "calibration")
@@ -28,6 +28,12 @@ OUTPUT_SPEC = {
     "dtype": "float32",
     "shape": ["N", 10],
     "meaning": "softmax probabilities of the digits 0..9",
+}
+NOT_DIGIT_SPEC = {
+    "name": NOT_DIGIT_NAME,
+    "dtype": "float32",
+    "shape": ["N"],
+    "meaning": "probability that the input is not one digit (a piece, two digits, a scribble)",
 }
 
 
@@ -73,12 +79,14 @@ def write_card(
     parameters: int,
     training: dict[str, Any],
     test_accuracy: float,
+    not_digit: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write the card for a freshly exported `onnx_path`.
 
-    `test_accuracy` must be measured on the exported ONNX file. A calibrated threshold in an
-    existing card of the same model name survives the re-export.
+    `test_accuracy` must be measured on the exported ONNX file; `not_digit` says whether it has
+    that second output. A calibrated threshold in an existing card of the same model name
+    survives the re-export.
     """
     onnx_path = Path(onnx_path)
     previous = read_card(onnx_path)
@@ -96,6 +104,7 @@ def write_card(
         "frameworks": framework_versions(),
         "input": INPUT_SPEC,
         "output": OUTPUT_SPEC,
+        **({"not_digit_output": NOT_DIGIT_SPEC} if not_digit else {}),
         "confidence_threshold": DEFAULT_THRESHOLD,
         **(extra or {}),
     }

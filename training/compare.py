@@ -87,7 +87,13 @@ def run_study(
         svm_row(data, svm_limit, retrain),
         neural_row("mlp", "paper's MLP: Dense 784 ReLU → softmax", (0,), data, retrain),
         neural_row("seed_cnn", "paper's larger CNN", SEED_CNN_SEEDS, data, retrain),
-        neural_row("digits", "default: BN CNN, augmentation, cosine LR", (0,), data, retrain),
+        neural_row(
+            "digits",
+            "default: BN CNN, augmentation, cosine LR, not-a-digit class",
+            (0,),
+            data,
+            retrain,
+        ),
     ]
     depth_rows = [
         neural_row(f"cnn_depth{depth}", f"{depth} conv layers", (0,), data, retrain)

@@ -1,7 +1,9 @@
 """Keras → ONNX with tf2onnx, then a parity check on the MNIST test set.
 
 The ONNX contract for every shipped model: input `image` float32 [N, 28, 28, 1] in 0..1,
-output `probabilities` float32 [N, 10]; the batch dimension is dynamic.
+output `probabilities` float32 [N, 10]; the batch dimension is dynamic. A model trained with the
+"not a digit" class (11 outputs) also has output `not_digit` float32 [N], and its
+`probabilities` are the 10 digits' share of the rest, so they still sum to 1.
 """
 
 from pathlib import Path
@@ -12,7 +14,7 @@ import onnx
 import tensorflow as tf
 import tf2onnx
 
-from training.runtime import INPUT_NAME, OUTPUT_NAME, predict_onnx
+from training.runtime import INPUT_NAME, NOT_DIGIT_NAME, OUTPUT_NAME, predict_onnx_outputs
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
@@ -27,8 +29,12 @@ def to_onnx(model: keras.Model, opset: int = OPSET) -> onnx.ModelProto:
     signature = [tf.TensorSpec([None, 28, 28, 1], tf.float32, name=INPUT_NAME)]
 
     @tf.function(input_signature=signature)
-    def serve(image: tf.Tensor) -> tf.Tensor:
-        return model(image, training=False)
+    def serve(image: tf.Tensor) -> tf.Tensor | tuple[tf.Tensor, tf.Tensor]:
+        scores = model(image, training=False)
+        if scores.shape[-1] == 10:
+            return scores
+        digits = scores[:, :10]
+        return digits / tf.reduce_sum(digits, axis=1, keepdims=True), scores[:, 10]
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=signature, opset=opset)
     rename_io(proto.graph)
@@ -37,8 +43,11 @@ def to_onnx(model: keras.Model, opset: int = OPSET) -> onnx.ModelProto:
 
 
 def rename_io(graph: onnx.GraphProto) -> None:
-    """Name the input/output per the contract (batch dim `N`), rewiring the nodes that use them."""
-    renames = {graph.input[0].name: INPUT_NAME, graph.output[0].name: OUTPUT_NAME}
+    """Name the inputs/outputs per the contract (batch dim `N`), rewiring the nodes that use
+    them; outputs come in the order the serving function returns them."""
+    renames = {graph.input[0].name: INPUT_NAME}
+    for output, name in zip(graph.output, (OUTPUT_NAME, NOT_DIGIT_NAME), strict=False):
+        renames[output.name] = name
     for value in [*graph.input, *graph.output]:
         value.name = renames.get(value.name, value.name)
         value.type.tensor_type.shape.dim[0].dim_param = "N"
@@ -47,12 +56,26 @@ def rename_io(graph: onnx.GraphProto) -> None:
         node.output[:] = [renames.get(name, name) for name in node.output]
 
 
+def keras_outputs(model: keras.Model, inputs: np.ndarray) -> dict[str, np.ndarray]:
+    """What the ONNX file must compute, by output name, from the Keras model in numpy."""
+    scores = model.predict(inputs, batch_size=1000, verbose=0)
+    if scores.shape[1] == 10:
+        return {OUTPUT_NAME: scores}
+    digits = scores[:, :10]
+    return {OUTPUT_NAME: digits / digits.sum(axis=1, keepdims=True), NOT_DIGIT_NAME: scores[:, 10]}
+
+
 def check_parity(model: keras.Model, path: Path, inputs: np.ndarray) -> float:
-    """Max |Keras − ONNX| over `inputs`; ParityError above tolerance or if any argmax differs."""
-    expected = model.predict(inputs, batch_size=1000, verbose=0)
-    actual = predict_onnx(path, inputs)
-    max_diff = float(np.abs(expected - actual).max())
-    changed = int((expected.argmax(axis=1) != actual.argmax(axis=1)).sum())
+    """Max |Keras − ONNX| over `inputs` and every output; ParityError above tolerance, if an
+    output is missing, or if any argmax differs."""
+    expected = keras_outputs(model, inputs)
+    actual = predict_onnx_outputs(path, inputs)
+    if set(actual) != set(expected):
+        raise ParityError(f"{path}: outputs {sorted(actual)}, expected {sorted(expected)}")
+    max_diff = max(float(np.abs(expected[k] - actual[k]).max()) for k in expected)
+    changed = int(
+        (expected[OUTPUT_NAME].argmax(axis=1) != actual[OUTPUT_NAME].argmax(axis=1)).sum()
+    )
     if max_diff > PARITY_TOLERANCE or changed:
         raise ParityError(
             f"{path}: max |Keras − ONNX| = {max_diff:.2e} (limit {PARITY_TOLERANCE:.0e}), "

@@ -53,9 +53,11 @@ def conv_bn(filters: int, kernel: int = 3) -> list[layers.Layer]:
     ]
 
 
-def digits_cnn() -> keras.Model:
+def digits_cnn(classes: int = NUM_CLASSES + 1) -> keras.Model:
     """Our default model: four conv layers with batch norm, sized to stay within 3× seed_cnn's
-    batch-1 latency (channels double as the map shrinks; pooling does the downsampling)."""
+    batch-1 latency (channels double as the map shrinks; pooling does the downsampling).
+
+    The 11th class is "not a digit" (training/fragments.py), for reading numbers."""
     return keras.Sequential(
         [
             keras.Input(INPUT_SHAPE, name="image"),
@@ -67,7 +69,7 @@ def digits_cnn() -> keras.Model:
             *conv_bn(128),  # 5 → 3
             layers.Flatten(),
             layers.Dropout(0.4),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(classes, activation="softmax"),
         ],
         name="digits",
     )

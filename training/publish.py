@@ -76,6 +76,7 @@ def publish(
         parameters=model.count_params(),
         training=training,
         test_accuracy=evaluation.accuracy,
+        not_digit=model.output_shape[-1] > 10,
         extra=extra,
     )
     return {"accuracy": evaluation.accuracy, "parity_max_abs_diff": max_diff, **latency}

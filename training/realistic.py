@@ -16,7 +16,7 @@ import typer
 from digits_core.errors import DigitsError
 from digits_core.imaging import decode_image, prepare_digit
 from digits_core.segment import read_numbers
-from service.model import DigitModel
+from service.model import NOT_DIGIT_LEVEL, DigitModel
 from training.data import DEFAULT_DATA_DIR, load_split
 from training.realistic_set import DESCRIPTIONS, NO_DIGIT, Sample, number_samples, single_samples
 
@@ -59,9 +59,11 @@ def prepare(samples: list[Sample]) -> Prepared:
 
 def score(model: DigitModel, prepared: Prepared, numbers: list[Sample]) -> Scored:
     """Single-digit predictions, and numbers read with the same model."""
-    probabilities = model.predict_batch(prepared.inputs)
+    probabilities, not_digit = model.predict_scores(prepared.inputs)
     digits = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1) * prepared.has_digit
+    # As the service flags them: no ink, or what the model takes for no digit, is never sure.
+    readable = prepared.has_digit & (not_digit < NOT_DIGIT_LEVEL)
+    confidence = probabilities.max(axis=1) * readable
     labels = [s.label for s in prepared.samples]
     correct = np.array([str(d) == label for d, label in zip(digits, labels, strict=True)])
     grays = []
@@ -70,7 +72,7 @@ def score(model: DigitModel, prepared: Prepared, numbers: list[Sample]) -> Score
             grays.append(decode_image(sample.data))
         except DigitsError:
             grays.append(np.full((8, 8), 255.0, np.float32))
-    read = read_numbers(grays, model.predict_batch)
+    read = read_numbers(grays, model.predict_scores)
     texts = ["".join(str(d.digit) for d in found) for found in read]
     lowest = np.array([min((d.confidence for d in found), default=0.0) for found in read])
     number_correct = np.array([t == s.label for t, s in zip(texts, numbers, strict=True)])

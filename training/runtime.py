@@ -7,6 +7,7 @@ import onnxruntime as ort
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
+NOT_DIGIT_NAME = "not_digit"  # optional second output: P(the input is not one digit)
 
 
 def session(path: Path, threads: int = 0) -> ort.InferenceSession:
@@ -17,11 +18,19 @@ def session(path: Path, threads: int = 0) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def predict_onnx(path: Path, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Probabilities [N, 10] from an ONNX file, in batches."""
+def predict_onnx_outputs(
+    path: Path, inputs: np.ndarray, batch_size: int = 1000
+) -> dict[str, np.ndarray]:
+    """Every output of an ONNX file by name (probabilities [N, 10], not_digit [N] if any)."""
     sess = session(path)
+    names = [output.name for output in sess.get_outputs()]
     chunks = [
-        sess.run([OUTPUT_NAME], {INPUT_NAME: inputs[start : start + batch_size]})[0]
+        sess.run(names, {INPUT_NAME: inputs[start : start + batch_size]})
         for start in range(0, len(inputs), batch_size)
     ]
-    return np.concatenate(chunks)
+    return {name: np.concatenate([c[i] for c in chunks]) for i, name in enumerate(names)}
+
+
+def predict_onnx(path: Path, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Probabilities [N, 10] from an ONNX file, in batches."""
+    return predict_onnx_outputs(path, inputs, batch_size)[OUTPUT_NAME]

@@ -34,6 +34,10 @@ class TrainConfig:
     learning_rate: float = 1e-3
     lr_schedule: str = "constant"  # or "cosine": decay to 0 over all steps
     augment: bool = False
+    # Non-digits (training/fragments.py) added as an 11th class, as a share of the training set,
+    # and digits with a sliver of a neighbour added to their own class; both for reading numbers.
+    not_digits: float = 0.0
+    slivers: float = 0.0
     train_limit: int | None = None  # use only the first N training images (tests)
 
     @property
@@ -47,7 +51,14 @@ PRESETS: dict[str, TrainConfig] = {
     "seed_cnn": TrainConfig("seed_cnn"),
     "mlp": TrainConfig("mlp"),
     "digits": TrainConfig(
-        "digits", epochs=30, batch_size=128, learning_rate=3e-3, lr_schedule="cosine", augment=True
+        "digits",
+        epochs=30,
+        batch_size=128,
+        learning_rate=3e-3,
+        lr_schedule="cosine",
+        augment=True,
+        not_digits=0.25,
+        slivers=0.1,
     ),
 }
 
@@ -111,11 +122,26 @@ def learning_rate(config: TrainConfig, steps_per_epoch: int) -> float | Learning
     raise ValueError(f"unknown lr_schedule {config.lr_schedule!r}")
 
 
-def dataset(train: Split, config: TrainConfig) -> tf.data.Dataset:
+def examples(train: Split, config: TrainConfig, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training inputs [N, 28, 28, 1] and one-hot labels, with the non-digits asked for."""
+    inputs, labels = train.inputs(), train.labels
+    if classes > 10:
+        from training.fragments import NOT_A_DIGIT, not_digits, slivered
+
+        junk = not_digits(train.images, round(config.not_digits * len(train)), config.seed)
+        thin, thin_labels = slivered(
+            train.images, train.labels, round(config.slivers * len(train)), config.seed + 1
+        )
+        inputs = np.concatenate([inputs, junk[..., None], thin[..., None]])
+        labels = np.concatenate([labels, np.full(len(junk), NOT_A_DIGIT), thin_labels])
+    return inputs, keras.utils.to_categorical(labels, classes)
+
+
+def dataset(train: Split, config: TrainConfig, classes: int = 10) -> tf.data.Dataset:
     """Shuffled batches of (image, one-hot label), augmented on the fly when asked."""
-    labels = keras.utils.to_categorical(train.labels, 10)
-    data = tf.data.Dataset.from_tensor_slices((train.inputs(), labels))
-    data = data.shuffle(len(train), seed=config.seed, reshuffle_each_iteration=True)
+    inputs, labels = examples(train, config, classes)
+    data = tf.data.Dataset.from_tensor_slices((inputs, labels))
+    data = data.shuffle(len(inputs), seed=config.seed, reshuffle_each_iteration=True)
     data = data.batch(config.batch_size)
     if config.augment:
         from training.augment import augment_batch
@@ -131,7 +157,10 @@ def train(config: TrainConfig, train: Split, test: Split, verbose: int = 2) -> T
     keras.utils.set_random_seed(config.seed)
     train = train.head(config.train_limit)
     model = build(config.model)
-    steps = int(np.ceil(len(train) / config.batch_size))
+    classes = int(model.output_shape[-1])
+    if (classes > 10) != (config.not_digits > 0):
+        raise ValueError(f"{config.model} has {classes} classes but not_digits={config.not_digits}")
+    steps = int(np.ceil(len(train) * (1 + config.not_digits + config.slivers) / config.batch_size))
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate(config, steps)),
         loss="categorical_crossentropy",
@@ -140,9 +169,9 @@ def train(config: TrainConfig, train: Split, test: Split, verbose: int = 2) -> T
     timer = EpochTimer()
     start = time.perf_counter()
     history = model.fit(
-        dataset(train, config),
+        dataset(train, config, classes),
         epochs=config.epochs,
-        validation_data=(test.inputs(), keras.utils.to_categorical(test.labels, 10)),
+        validation_data=(test.inputs(), keras.utils.to_categorical(test.labels, classes)),
         validation_batch_size=1000,
         callbacks=[timer],
         shuffle=False,  # the dataset reshuffles itself every epoch

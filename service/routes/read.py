@@ -48,8 +48,8 @@ def number(digits: list[ReadDigit], threshold: float) -> dict[str, Any]:
 
 
 def read_items(engine: Engine, items: Sequence[Item]) -> list[dict[str, Any] | DigitsError]:
-    """Decode every item, then read all numbers: one model call for all plain crops, one more
-    for all split candidates (blocking; run it in the engine's pool)."""
+    """Decode every item, then read all numbers: one model call for every candidate digit of
+    every image (blocking; run it in the engine's pool)."""
     grays: dict[int, np.ndarray] = {}
     outcomes: list[dict[str, Any] | DigitsError] = []
     for index, item in enumerate(items):
@@ -59,11 +59,11 @@ def read_items(engine: Engine, items: Sequence[Item]) -> list[dict[str, Any] | D
         except DigitsError as exc:
             outcomes.append(exc)
 
-    def classify(inputs: np.ndarray) -> np.ndarray:
+    def classify(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         started = time.perf_counter()
-        probabilities = engine.model.predict_batch(inputs)
-        metrics.observe_inference(time.perf_counter() - started, len(probabilities))
-        return probabilities
+        scores = engine.model.predict_scores(inputs)
+        metrics.observe_inference(time.perf_counter() - started, len(inputs))
+        return scores
 
     readings = read_numbers(list(grays.values()), classify)
     for index, digits in zip(grays, readings, strict=True):

@@ -17,7 +17,7 @@ from training.evaluate import evaluate_onnx  # noqa: E402
 from training.export import ParityError, check_parity, export  # noqa: E402
 from training.models import build  # noqa: E402
 from training.publish import publish  # noqa: E402
-from training.runtime import predict_onnx  # noqa: E402
+from training.runtime import predict_onnx, predict_onnx_outputs  # noqa: E402
 from training.train import TrainConfig, save_run, train  # noqa: E402
 
 
@@ -45,6 +45,28 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "test": test_split,
         "results_json": root / "results" / f"{config.run_id}.json",
     }
+
+
+@pytest.fixture(scope="module")
+def tiny_digits_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The default model (11 classes: digits + not a digit), one epoch on 300 images + extras."""
+    root = tmp_path_factory.mktemp("digits_run")
+    train_split, test_split = load_mnist()
+    config = TrainConfig(
+        "digits", epochs=1, batch_size=100, seed=3, train_limit=300, not_digits=0.25, slivers=0.1
+    )
+    result = train(config, train_split, test_split, verbose=0)
+    keras_path = save_run(result, runs_dir=root / "runs", results_dir=root / "results")
+    onnx_path = root / "models" / "tiny_digits.onnx"
+    publish(
+        keras_path,
+        onnx_path,
+        name="tiny_digits",
+        version="0.0.1",
+        test=test_split,
+        results_dir=root / "results",
+    )
+    return {"result": result, "onnx": onnx_path, "test": test_split}
 
 
 def test_training_records_one_epoch_on_the_limited_set(tiny_run: dict) -> None:
@@ -116,3 +138,19 @@ def test_card_is_written_with_accuracy_measured_on_the_onnx_file(tiny_run: dict)
     assert card["confidence_threshold"] == 0.9
     assert card["latency"]["batch1_ms_1thread"] > 0
     assert {"tensorflow", "tf2onnx", "onnxruntime"} <= set(card["frameworks"])
+
+
+def test_not_a_digit_class_is_a_second_onnx_output(tiny_digits_run: dict) -> None:
+    model = onnx.load(str(tiny_digits_run["onnx"]))
+    assert [o.name for o in model.graph.output] == ["probabilities", "not_digit"]
+    inputs = tiny_digits_run["test"].inputs()[:50]
+    outputs = predict_onnx_outputs(tiny_digits_run["onnx"], inputs)
+    assert outputs["probabilities"].shape == (50, 10)
+    assert outputs["not_digit"].shape == (50,)
+    np.testing.assert_allclose(outputs["probabilities"].sum(axis=1), 1.0, rtol=1e-5)
+    assert ((outputs["not_digit"] >= 0) & (outputs["not_digit"] <= 1)).all()
+    # The 11-way softmax, split: both outputs match Keras.
+    assert check_parity(tiny_digits_run["result"].model, tiny_digits_run["onnx"], inputs) <= 1e-4
+    card = json.loads(tiny_digits_run["onnx"].with_suffix(".json").read_text())
+    assert card["not_digit_output"]["name"] == "not_digit"
+    assert card["training"]["not_digits"] == 0.25
