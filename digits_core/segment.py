@@ -2,12 +2,12 @@
 
 Segmentation by recognition. The ink's components (`digits_core.ink`) are the atoms; a component
 wider than a digit is also cut at the columns with least ink, so touching digits come apart.
-Every run of neighbouring atoms is a candidate digit; all candidates of all images go through
-the classifier in one call, and a dynamic programme picks, per image, the reading that is most
-probable as a whole: every digit read right, shaped like that digit (MNIST's width-to-height
-ratio per class), as tall as the line, with a plausible count for the line's width. A broken
-digit is thus the run of its pieces, touching digits are the pieces between cuts, and specks are
-skipped. The classifier is passed in (`classify`), so this module knows nothing of the service.
+Every run of neighbouring atoms that may be one digit is a candidate; all candidates of all
+images go through the classifier in one call, and a dynamic programme picks, per image, the
+reading that is most probable as a whole: every chosen candidate a digit at all (the model's
+"not a digit" output), read right, and about as tall as the line. A broken digit is thus the
+run of its pieces, touching digits are the pieces between cuts, and specks are skipped. The
+classifier is passed in (`classify`), so this module knows nothing of the service.
 """
 
 from collections.abc import Callable, Sequence
@@ -26,23 +26,14 @@ Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 MAX_RUN = 4  # atoms in one digit at most (a digit broken twice, or cut into three)
 JOIN_GAP = 0.3  # a short piece joins a digit up to this share of the line height away
 FRAGMENT_HEIGHT = 0.6  # a piece shorter than this share of the line height is short
-SPLIT_WIDTH = 0.8  # components wider than this share of the line height may be several digits
+SPLIT_WIDTH = 0.6  # components wider than this share of the line height may be several digits
 CUT_HEIGHT = 0.7  # ... when they are at least this tall (a shorter one is a piece of a digit)
 MIN_PIECE = 0.15  # a cut leaves pieces at least this many line heights wide (a "1")
 CUT_SPACING = 0.45  # one candidate cut per this many line heights of the component's width
 SPECK_AREA = 0.15  # an atom below this share of the median atom area may be skipped as a speck
 SPECK_HEIGHT = 0.4  # ... when it is also shorter than this share of the line
-# Width / height of MNIST's digits per class: mean and deviation of its log, measured on the
-# training split by `aspect_ratio` (tests/core/test_segment.py recomputes them).
-ASPECT_LOG_MEAN = np.log([0.9, 0.395, 0.932, 0.792, 0.786, 0.929, 0.722, 0.769, 0.755, 0.675])
-ASPECT_LOG_STD = np.array([0.195, 0.459, 0.217, 0.211, 0.211, 0.258, 0.217, 0.215, 0.221, 0.205])
-ASPECT_WEIGHT = 1.0  # weight of the shape term against the classifier's log-probability
-DIGIT_BONUS = 0.0  # log-odds added per digit read
 SHORT = 0.75  # a digit shorter than this share of the line height is penalised ...
 SHORT_SPREAD = 0.12  # ... by a Gaussian of this spread
-DIGIT_WIDTH = 0.75  # a line holds about width / (DIGIT_WIDTH × height) digits ...
-COUNT_SPREAD = 1.2  # ... give or take this many
-INK_LEVEL = 0.25  # a pixel of the 28×28 input with more ink than this counts for its extent
 
 
 @dataclass(frozen=True)
@@ -84,19 +75,6 @@ class Candidate:
     stop: int
     input: np.ndarray
     box: tuple[int, int, int, int]
-
-
-def aspect_ratio(inputs: np.ndarray) -> np.ndarray:
-    """Width / height of the inked extent of 28×28 inputs [N, 28, 28] (0..1)."""
-    inked = np.asarray(inputs) > INK_LEVEL
-    rows, cols = inked.any(axis=2), inked.any(axis=1)
-
-    def extent(mask: np.ndarray) -> np.ndarray:
-        first = mask.argmax(axis=1)
-        last = mask.shape[1] - 1 - mask[:, ::-1].argmax(axis=1)
-        return np.where(mask.any(axis=1), last - first + 1, 1)
-
-    return extent(cols) / extent(rows)
 
 
 def cut_columns(profile: np.ndarray, line: float) -> list[int]:
@@ -198,53 +176,36 @@ def candidates_of(found: Ink, atoms: list[Atom], line: float) -> list[Candidate]
 def candidate_scores(
     candidates: list[Candidate], probs: np.ndarray, not_digit: np.ndarray, line: float
 ) -> np.ndarray:
-    """Log-score of each candidate as a digit: a digit, read right, shaped like it, tall enough."""
-    digits = probs.argmax(axis=1)
+    """Log-probability of each candidate being a digit and read right, less a penalty when it
+    is much shorter than the line (a piece of a digit)."""
     read = np.log(np.maximum(probs.max(axis=1) * (1.0 - not_digit), 1e-9))
-    ratio = np.log(aspect_ratio(np.stack([c.input for c in candidates])))
-    shape = -0.5 * ((ratio - ASPECT_LOG_MEAN[digits]) / ASPECT_LOG_STD[digits]) ** 2
     tall = np.array([(c.box[2] - c.box[0]) / line for c in candidates])
-    short = -0.5 * (np.minimum(tall - SHORT, 0.0) / SHORT_SPREAD) ** 2
-    return read + ASPECT_WEIGHT * shape + short + DIGIT_BONUS
+    return read - 0.5 * (np.minimum(tall - SHORT, 0.0) / SHORT_SPREAD) ** 2
 
 
 def best_reading(
     atoms: list[Atom], candidates: list[Candidate], scores: np.ndarray, line: float
 ) -> list[int]:
-    """Indices of the candidates that make the most probable reading (dynamic programme over
-    atom positions and digit counts; a speck may be skipped)."""
-    n = len(atoms)
+    """Indices of the candidates that make the most probable reading: a dynamic programme over
+    atom positions, where a speck may be skipped."""
     typical = float(np.median([a.area for a in atoms]))
-    skippable = [
-        a.area < SPECK_AREA * typical and a.bottom - a.top < SPECK_HEIGHT * line for a in atoms
-    ]
-    most = n + 1
-    best = np.full((n + 1, most), -np.inf)
-    best[0, 0] = 0.0
-    back: dict[tuple[int, int], tuple[int, int, int]] = {}  # → (previous position, count, cand)
+    best = np.full(len(atoms) + 1, -np.inf)
+    best[0] = 0.0
+    back = [(0, -1)] * (len(atoms) + 1)  # position → (previous position, candidate or -1)
     ending: dict[int, list[int]] = {}
     for index, candidate in enumerate(candidates):
         ending.setdefault(candidate.stop, []).append(index)
-    for stop in range(1, n + 1):
-        for count in range(most):
-            if skippable[stop - 1] and best[stop - 1, count] > best[stop, count]:
-                best[stop, count] = best[stop - 1, count]
-                back[stop, count] = (stop - 1, count, -1)
-            if count == 0:
-                continue
-            for index in ending.get(stop, []):
-                start = candidates[index].start
-                total = best[start, count - 1] + scores[index]
-                if total > best[stop, count]:
-                    best[stop, count] = total
-                    back[stop, count] = (start, count - 1, index)
-    width = max(a.right for a in atoms) - min(a.left for a in atoms)
-    expected = width / (DIGIT_WIDTH * line)
-    prior = -0.5 * ((np.arange(most) - expected) / COUNT_SPREAD) ** 2
-    count = int(np.argmax(best[n] + prior))
-    chosen, position = [], n
+    for stop, atom in enumerate(atoms, start=1):
+        speck = atom.area < SPECK_AREA * typical and atom.bottom - atom.top < SPECK_HEIGHT * line
+        if speck:
+            best[stop], back[stop] = best[stop - 1], (stop - 1, -1)
+        for index in ending.get(stop, []):
+            start = candidates[index].start
+            if best[start] + scores[index] > best[stop]:
+                best[stop], back[stop] = best[start] + scores[index], (start, index)
+    chosen, position = [], len(atoms)
     while position > 0:
-        position, count, index = back[position, count]
+        position, index = back[position]
         if index >= 0:
             chosen.append(index)
     return chosen[::-1]
@@ -273,9 +234,11 @@ def read_numbers(grays: Sequence[np.ndarray], classify: Classify) -> list[list[R
             results.append([])
             continue
         chosen = best_reading(parts, image, candidate_scores(image, mine, junk, line), line)
+        # A digit's confidence is the probability that it is a digit and this one.
+        sure = mine.max(axis=1) * (1.0 - junk)
         results.append(
             [
-                ReadDigit(int(mine[i].argmax()), float(mine[i].max()), to_box(image[i].box, ink))
+                ReadDigit(int(mine[i].argmax()), float(sure[i]), to_box(image[i].box, ink))
                 for i in chosen
             ]
         )

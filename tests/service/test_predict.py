@@ -107,15 +107,22 @@ def test_blank_image_is_uncertain(client):
     assert zeros.json()["uncertain"] is True
 
 
-@pytest.mark.parametrize(("threshold", "uncertain"), [(1.0, True), (0.0, False)])
-def test_threshold_setting_decides_uncertain(settings, seven_png, threshold, uncertain):
-    settings.confidence_threshold = threshold
-    with TestClient(create_app(settings)) as client:
-        response = client.post(
-            "/v1/predict", content=seven_png, headers={"Content-Type": "image/png"}
-        )
-        assert response.json()["uncertain"] is uncertain
-        assert client.get("/v1/model").json()["threshold"] == threshold
+def test_threshold_setting_decides_uncertain(settings, seven_png):
+    def ask(threshold: float) -> dict:
+        settings.confidence_threshold = threshold
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/v1/model").json()["threshold"] == threshold
+            return client.post(
+                "/v1/predict", content=seven_png, headers={"Content-Type": "image/png"}
+            ).json()
+
+    sure = ask(0.0)
+    assert sure["uncertain"] is False
+    # Just above the answer's own confidence it is flagged; at it, it is not.
+    confidence = sure["confidence"]
+    assert ask(confidence)["uncertain"] is False
+    if confidence < 1.0:
+        assert ask(min(1.0, confidence + 1e-6))["uncertain"] is True
 
 
 def test_model_card_route(client):
