@@ -59,8 +59,9 @@ def print_table(
 
 
 def coverage_curve(scored: "Scored", is_digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    confidence = scored.confidence[is_digit]
-    correct = scored.correct[is_digit]
+    from training.realistic import calibration_pool
+
+    confidence, correct = calibration_pool(scored, is_digit)
     order = np.argsort(-confidence, kind="stable")
     kept = np.arange(1, order.size + 1)
     return kept / order.size, np.cumsum(correct[order]) / kept
@@ -78,7 +79,7 @@ def plot(results: "Results", is_digit: np.ndarray) -> None:
         axes.plot(coverage, accuracy, label=scored.name)
         axes.plot([calibration.coverage], [calibration.accuracy], "o", color="black")
     axes.axhline(0.995, color="grey", linestyle="--", linewidth=0.8, label="99.5 % target")
-    axes.set_xlabel("coverage (share of digit images not flagged uncertain)")
+    axes.set_xlabel("coverage (share of digits not flagged uncertain)")
     axes.set_ylabel("accuracy of the non-flagged")
     axes.set_ylim(0.9, 1.001)
     axes.legend(loc="lower left")
@@ -134,10 +135,11 @@ def write_outputs(
         )
     lines += [
         "",
-        "The threshold is the lowest confidence at which ≥ 99.5 % of the non-flagged digit "
-        "images of the even-numbered samples are right; coverage and accuracy above are measured "
-        "on the odd-numbered half. It is written into each model card as "
-        "`confidence_threshold`; the service reads it from there.",
+        "The threshold is the lowest confidence (never below 0.5) at which ≥ 99.5 % of the "
+        "non-flagged digits of the even-numbered samples are right — single-digit images and "
+        "the digits of numbers read at the right length, which are harder (broken, touching, "
+        "cut). Coverage and accuracy above are measured on the odd-numbered half. It is "
+        "written into each model card as `confidence_threshold`; the service reads it there.",
         "",
         "![accuracy vs coverage](figures/realistic_coverage.png)",
         "",

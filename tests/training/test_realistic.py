@@ -89,6 +89,25 @@ def test_calibration_is_checked_on_the_other_half() -> None:
     assert calibration.accuracy >= 0.99
 
 
+def test_calibration_counts_the_digits_of_numbers_and_has_a_floor() -> None:
+    empty = np.zeros(0, bool)
+    low = np.linspace(0.3, 1.0, 600)
+    # All single digits right: alone they would allow any threshold, so the floor decides.
+    easy = Scored("m", np.zeros(600, int), low, np.ones(600, bool), empty, empty)
+    assert calibrate(easy, np.ones(600, bool)).threshold == 0.5
+    # Digits of numbers below 0.8 are wrong half the time: the threshold must rise above them.
+    singles = np.linspace(0.81, 1.0, 600)
+    pieces = np.linspace(0.6, 0.8, 400)
+    wrong_half = np.arange(400) % 4 < 2
+    hard = Scored(
+        "m", np.zeros(600, int), singles, np.ones(600, bool), empty, empty, pieces, wrong_half
+    )
+    calibration = calibrate(hard, np.ones(600, bool))
+    assert calibration.threshold > 0.79
+    assert calibration.samples == 500
+    assert calibration.accuracy >= 0.995
+
+
 def test_command_prints_every_condition() -> None:
     result = CliRunner().invoke(
         app, ["realistic", "--count", "1", "--numbers", "2", "--no-write", "--compare", "none"]
