@@ -64,16 +64,18 @@ def seed_cnn_section(row: Row) -> list[str]:
     listed = ", ".join(percent(e) for e in errors)
     mean = float(np.mean(errors))
     std = float(np.std(errors, ddof=1)) if len(errors) > 1 else 0.0
-    verdict = (
-        "matches or beats"
-        if mean <= PAPER_SEED_CNN_ERROR
-        else f"is {percent(mean - PAPER_SEED_CNN_ERROR)} (absolute) worse than"
-    )
+    gap = mean - PAPER_SEED_CNN_ERROR
+    if gap <= 0:
+        verdict = "matches or beats"
+    elif gap <= std:
+        verdict = f"is within one standard deviation ({percent(gap, 3)} absolute) of"
+    else:
+        verdict = f"is {percent(gap, 3)} (absolute) worse than"
     return [
         "## Reproducing the paper's larger CNN",
         "",
         f"Exactly the paper's recipe (10 epochs, batch 200, Adam), {len(errors)} seeds: "
-        f"test errors {listed}; **mean {percent(mean)} ± {percent(std)}** (sample std). "
+        f"test errors {listed}; **mean {percent(mean, 3)} ± {percent(std, 3)}** (sample std). "
         f"The paper reports 0.83 %; our mean {verdict} it. A single run of this recipe moves by "
         "about the spread shown, so one lucky seed can land on either side of 0.83 %.",
         "",
@@ -143,7 +145,10 @@ def render(
         "",
         "Training time excludes the per-epoch test evaluation. Batched inference: Keras "
         "`predict` in batches of 1,000 (neural models) or scikit-learn `predict` (SVM). "
-        "ONNX batch-1 latency: onnxruntime, one thread, median, for the shipped `models/*.onnx`.",
+        "ONNX batch-1 latency: onnxruntime, one thread, median, for the shipped `models/*.onnx`. "
+        "Test accuracy is Keras's after the last epoch; for `digits` an image whose argmax is "
+        "its 11th class (not a digit) counts as wrong there, while the shipped ONNX file reads "
+        "the argmax over the ten digits (its accuracy is in the last section).",
         "",
         f"![accuracy per model]({link['accuracy']})",
         f"![time per model]({link['time']})",

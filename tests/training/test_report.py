@@ -61,7 +61,7 @@ def test_report_tables_and_reproduction_note(
     text = render(rows, depth, evaluation, plots, tmp_path)
     assert "| seed_cnn | paper CNN | 59,933 | 99.20 ± 0.10 % (3 seeds) | 0.80 % |" in text
     assert "| digits | default | 114,218 | 99.65 % | 0.35 % |" in text
-    assert "mean 0.80 % ± 0.10 %" in text and "matches or beats" in text
+    assert "mean 0.800 % ± 0.100 %" in text and "matches or beats" in text
     assert "| 4 | 4,000 | 98.40 % | 1.60 % |" in text
     assert "0→6 (3)" in text and "3 of 100" in text
     assert "![confusion matrix](figures/confusion.png)" in text
@@ -75,8 +75,19 @@ def test_worse_reproduction_is_reported_as_worse(
         key: tmp_path / f"{key}.png" for key in ("accuracy", "time", "depth", "epoch", "confusion")
     }
     text = render(rows, rows[1:], evaluation, plots, tmp_path)
-    assert "mean 1.10 % ± 0.10 %" in text
-    assert "is 0.27 % (absolute) worse than" in text
+    assert "mean 1.100 % ± 0.100 %" in text
+    assert "is 0.270 % (absolute) worse than" in text
+
+
+def test_reproduction_within_the_spread_says_so(
+    rows: list[Row], evaluation: Evaluation, tmp_path: Path
+) -> None:
+    rows[2].accuracies = [0.9910, 0.9915, 0.9920]  # mean error 0.85 %, std 0.05 %
+    plots = {
+        key: tmp_path / f"{key}.png" for key in ("accuracy", "time", "depth", "epoch", "confusion")
+    }
+    text = render(rows, rows[1:], evaluation, plots, tmp_path)
+    assert "within one standard deviation (0.020 % absolute) of" in text
 
 
 def test_figures_are_written_as_png(
