@@ -95,13 +95,13 @@ def test_pixels_item_errors_are_per_item(client, mnist_test):
 def test_whole_batch_is_one_model_call(client, monkeypatch, mnist_test):
     model = client.app.state.engine.model
     sizes: list[int] = []
-    original = model.predict_batch
+    original = model.predict_scores
 
     def counting(batch):
         sizes.append(len(batch))
         return original(batch)
 
-    monkeypatch.setattr(model, "predict_batch", counting)
+    monkeypatch.setattr(model, "predict_scores", counting)
     images, _ = mnist_test
     pixels = [*images[:40].tolist(), [[1]]]
     body = client.post("/v1/predict/batch", json={"pixels": pixels}).json()

@@ -39,6 +39,27 @@ def test_predict_batch_shapes_and_softmax(model, mnist_test):
     assert model.predict_batch(np.zeros((0, 28, 28), np.float32)).shape == (0, 10)
 
 
+def test_not_digit_is_low_for_digits_and_high_for_two_digits_in_one(model, mnist_test):
+    images, _ = mnist_test
+    assert model.has_not_digit
+    probabilities, not_digit = model.predict_scores(scale_mnist(images[:200]))
+    np.testing.assert_allclose(probabilities, model.predict_batch(scale_mnist(images[:200])))
+    assert not_digit.shape == (200,) and np.median(not_digit) < 0.01
+    # Two test digits squeezed side by side into one 28×28 input: not one digit.
+    pairs = np.zeros((50, 28, 28), np.uint8)
+    for index in range(50):
+        left, right = images[2 * index, :, 4:24], images[2 * index + 1, :, 4:24]
+        pairs[index, 8:22, :] = np.hstack([left, right])[::2, ::1][:, 6:34]
+    assert np.median(model.predict_scores(scale_mnist(pairs))[1]) > 0.5
+
+
+def test_a_model_without_not_digit_scores_zero():
+    seed_cnn = DigitModel.load(MODEL_PATH.with_name("seed_cnn.onnx"))
+    assert not seed_cnn.has_not_digit
+    _, not_digit = seed_cnn.predict_scores(np.zeros((4, 28, 28), np.float32))
+    np.testing.assert_array_equal(not_digit, np.zeros(4, np.float32))
+
+
 def test_shipped_model_reads_mnist(model, mnist_test):
     images, labels = mnist_test
     count = 2000

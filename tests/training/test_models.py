@@ -42,11 +42,15 @@ def test_mlp_is_one_hidden_layer_of_784() -> None:
     assert model.count_params() == 784 * 784 + 784 + 784 * 10 + 10
 
 
-@pytest.mark.parametrize("name", ["seed_cnn", "mlp", "digits", "cnn_depth1", "cnn_depth5"])
-def test_models_map_images_to_probabilities(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "classes"),
+    [("seed_cnn", 10), ("mlp", 10), ("digits", 11), ("cnn_depth1", 10), ("cnn_depth5", 10)],
+)
+def test_models_map_images_to_probabilities(name: str, classes: int) -> None:
+    """Softmax over the digits; the default model's 11th class is "not a digit"."""
     model = build(name)
     probabilities = np.asarray(model(np.zeros((3, 28, 28, 1), dtype=np.float32)))
-    assert probabilities.shape == (3, 10)
+    assert probabilities.shape == (3, classes)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
