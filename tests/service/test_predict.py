@@ -5,6 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.model import DigitModel
 from tests.service.conftest import (
     b64,
     canvas_png,
@@ -107,22 +108,28 @@ def test_blank_image_is_uncertain(client):
     assert zeros.json()["uncertain"] is True
 
 
-def test_threshold_setting_decides_uncertain(settings, seven_png):
+def test_threshold_setting_decides_uncertain(settings, mnist_test):
+    images, _ = mnist_test
+    # A test digit the model reads, but not with certainty (so a threshold can sit above it).
+    probabilities, not_digit = DigitModel.load(settings.model_path).predict_scores(
+        images[:2000] / 255.0
+    )
+    doubtful = (probabilities.max(axis=1) < 0.99) & (not_digit < 0.1)
+    pixels = images[:2000][np.flatnonzero(doubtful)[0]].tolist()
+
     def ask(threshold: float) -> dict:
         settings.confidence_threshold = threshold
         with TestClient(create_app(settings)) as client:
             assert client.get("/v1/model").json()["threshold"] == threshold
-            return client.post(
-                "/v1/predict", content=seven_png, headers={"Content-Type": "image/png"}
-            ).json()
+            return client.post("/v1/predict", json={"pixels": pixels}).json()
 
     sure = ask(0.0)
     assert sure["uncertain"] is False
-    # Just above the answer's own confidence it is flagged; at it, it is not.
     confidence = sure["confidence"]
+    assert confidence < 0.999
+    # At its own confidence the answer is not flagged; just above it, it is.
     assert ask(confidence)["uncertain"] is False
-    if confidence < 1.0:
-        assert ask(min(1.0, confidence + 1e-6))["uncertain"] is True
+    assert ask(min(1.0, confidence + 1e-4))["uncertain"] is True
 
 
 def test_model_card_route(client):
