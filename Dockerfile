@@ -16,20 +16,24 @@ WORKDIR /src
 # --python), so the runtime stage carries only what the service imports.
 RUN python -m venv --without-pip /opt/venv
 
-# Dependencies first, from pyproject.toml alone, so code changes reuse this (slow) layer.
+# Dependencies first, from the two pyproject.toml files alone, so code changes reuse this
+# (slow) layer. digits-client is not on PyPI: it is installed from client/ below.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+COPY client/pyproject.toml client/
+RUN python -c "import tomllib; deps = [d for f in ('pyproject.toml', 'client/pyproject.toml') for d in tomllib.load(open(f, 'rb'))['project']['dependencies']]; print('\n'.join(d for d in deps if not d.startswith('digits-client')))" > requirements.txt \
     && pip --python /opt/venv/bin/python install -r requirements.txt
 
-# Only the serving packages: training/ and bench/ are not copied, so setuptools' package
-# discovery finds just digits_core and service.
+# The two distributions: the client, then the server (digits_core, service and the models as
+# package data); training/ and bench/ are not in either.
 COPY README.md ./
+COPY client/ client/
 COPY digits_core/ digits_core/
+COPY models/ models/
 COPY service/ service/
 # Dead weight at runtime: wheels' test suites and C headers, and onnxruntime's offline
 # model-conversion and quantization tooling (inference never imports it). The import check
 # fails the build if a trim ever removes something the service needs.
-RUN pip --python /opt/venv/bin/python install --no-deps . \
+RUN pip --python /opt/venv/bin/python install --no-deps ./client . \
     && find /opt/venv -depth -type d \( -name tests -o -name include \) \
         -path '*/site-packages/*' -exec rm -rf {} + \
     && rm -rf /opt/venv/lib/python3.11/site-packages/onnxruntime/transformers \
@@ -41,7 +45,8 @@ RUN pip --python /opt/venv/bin/python install --no-deps . \
 FROM python:3.11-slim AS runtime
 
 # All service configuration is DIGITS_* environment; these are the image's defaults.
-# DIGITS_MODEL_PATH is explicit because the installed package cannot find the repo's models/.
+# The package finds its shipped models itself; DIGITS_MODEL_PATH names /app/models so that an
+# operator can mount other models there.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \

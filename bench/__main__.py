@@ -19,7 +19,7 @@ from bench.loadgen import Payload, load
 from bench.payloads import all_payloads
 from bench.report import write_json
 from bench.summary import FLOOR_OF, render, targets
-from service.model import DigitModel
+from digits_core.model import DigitModel
 
 DEFAULT_MODEL = ROOT / "models" / "digits.onnx"
 

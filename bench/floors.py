@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from digits_core.imaging import decode_image, image_to_input, normalize_digit
-from service.model import DigitModel
+from digits_core.model import DigitModel
 
 _STATE: dict[str, object] = {}
 

@@ -14,14 +14,13 @@ RUN python -m venv --without-pip /opt/venv
 # Serving + [train] dependencies first, from pyproject.toml alone, so code changes reuse the
 # TensorFlow layer.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['train']))" > requirements.txt \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; deps = p['dependencies'] + p['optional-dependencies']['train']; print('\n'.join(d for d in deps if not d.startswith('digits-client')))" > requirements.txt \
     && pip --python /opt/venv/bin/python install -r requirements.txt
 
 # Run from source in /app (not installed): the training package finds data/, models/, runs/
 # and reports/ relative to the repository root, which is /app here; docker-compose.yml
 # bind-mounts those directories from the host.
 COPY digits_core/ digits_core/
-COPY service/ service/
 COPY training/ training/
 
 # No USER: a one-off batch job that must be able to write into ./models whoever owns it.

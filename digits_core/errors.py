@@ -59,23 +59,3 @@ class UnsupportedMediaType(DigitsError):
 class RequestValidationFailed(DigitsError):
     code = "validation_error"
     status = 422
-
-
-class Unauthorized(DigitsError):
-    code = "unauthorized"
-    status = 401
-
-
-class NotFound(DigitsError):
-    code = "not_found"
-    status = 404
-
-
-class Overloaded(DigitsError):
-    code = "overloaded"
-    status = 503
-
-
-class NotReady(DigitsError):
-    code = "not_ready"
-    status = 503

@@ -14,8 +14,8 @@ from types import FrameType
 import uvicorn
 from pydantic import ValidationError
 
+from digits_core.model import DigitModel, ModelLoadError
 from service.logs import log_config
-from service.model import DigitModel, ModelLoadError
 from service.settings import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

@@ -1,4 +1,5 @@
-"""The app factory: `create_app(settings)` wires model, routers, middleware and errors."""
+"""The app factory: `create_app(settings)` wires engine, routers, middleware and errors; importing
+this module builds nothing (uvicorn runs it with `--factory`)."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -8,30 +9,18 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
+from digits_core.model import ModelLoadError
 from service import metrics
+from service.engine import Engine
 from service.errors import install_error_handlers
-from service.inference import Engine
 from service.middleware import install_middleware
-from service.model import DigitModel, ModelLoadError
 from service.routes import health, pages, predict, read, v2
-from service.settings import Settings
+from service.settings import Settings, package_version
 
 logger = logging.getLogger("digits")
 
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
-
-
-def load_engine(settings: Settings) -> Engine:
-    """Load the model named in `settings` and wrap it in this worker's inference engine."""
-    model = DigitModel.load(settings.model_path, intra_op_threads=settings.onnx_threads())
-    threshold = settings.confidence_threshold
-    return Engine(
-        model,
-        threshold=model.threshold if threshold is None else threshold,
-        max_pixels=settings.max_image_pixels,
-        threads=settings.decode_threads(),
-    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            engine = await run_in_threadpool(load_engine, settings)
+            engine = await run_in_threadpool(Engine.load, settings)
         except ModelLoadError as exc:
             logger.error("digits: cannot start: %s", exc)
             raise
@@ -63,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         static_url="/static/docs",
         title="digits",
         summary="Reads handwritten digits: single images, batches and whole numbers.",
-        version="1",
+        version=package_version(),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -84,6 +73,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", pages.static_files, name="static")
     return app
-
-
-app = create_app()

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from digits_core.errors import NotReady
-from service.inference import Engine
-from service.model import DigitModel
+from digits_core.model import DigitModel
+from service.engine import Engine
+from service.errors import NotReady
 from service.settings import Settings
 
 

@@ -9,40 +9,16 @@ import uuid
 
 import anyio
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from digits_core.errors import DigitsError, Overloaded, PayloadTooLarge
+from digits_core.errors import PayloadTooLarge
+from service.errors import Overloaded, RequestTimeout, send_error
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Ids from callers end up in logs and headers, so only short plain tokens are honoured.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 INFERENCE_PREFIXES = ("/v1/", "/v2/")
 RETRY_AFTER_SECONDS = 1
-
-
-class RequestTimeout(DigitsError):
-    code = "timeout"
-    status = 504
-
-
-def error_body(path: str, error: DigitsError) -> dict[str, str]:
-    """`{"detail", "code"}`; the v2 routes' protocol wants the message under `error`."""
-    if path.startswith("/v2/"):
-        return {"error": error.detail, "code": error.code}
-    return {"detail": error.detail, "code": error.code}
-
-
-async def send_error(
-    scope: Scope, send: Send, error: DigitsError, headers: dict[str, str] | None = None
-) -> None:
-    """Answer the request with `error` as JSON (used before the app has started a response)."""
-    response = JSONResponse(error_body(scope["path"], error), error.status, headers=headers)
-    await response(scope, _no_body, send)
-
-
-async def _no_body() -> Message:
-    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def is_inference(scope: Scope) -> bool:

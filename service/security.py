@@ -7,8 +7,8 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from digits_core.errors import Unauthorized
-from service.limits import REQUEST_ID_HEADER, send_error
+from service.errors import Unauthorized, send_error
+from service.limits import REQUEST_ID_HEADER
 
 # No inline script or style, nothing from other origins; images may be data:/blob: previews.
 CONTENT_SECURITY_POLICY = (

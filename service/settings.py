@@ -1,12 +1,23 @@
 """Service configuration: every field can be set as an environment variable `DIGITS_<NAME>`."""
 
 import os
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
+from digits_core.contract import shipped_model
+
+
+@cache
+def package_version() -> str:
+    """The installed digits distribution's version: what /v2, /docs and `pip show` report."""
+    try:
+        return version("digits")
+    except PackageNotFoundError:
+        return "0"
 
 
 class Settings(BaseSettings):
@@ -18,8 +29,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on.")
     workers: int = Field(1, ge=1, le=64, description="Number of uvicorn worker processes.")
     model_path: Path = Field(
-        REPO_MODELS / "digits.onnx",
-        description="ONNX model to serve; its card is the .json file next to it.",
+        default_factory=shipped_model,
+        description="ONNX model to serve (default: the shipped digits.onnx); its card is the "
+        ".json file next to it.",
     )
     intra_op_threads: int = Field(
         0, ge=0, description="onnxruntime intra-op threads per worker; 0 = cores / workers."

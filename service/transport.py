@@ -2,14 +2,11 @@
 
 Bodies are streamed with a byte bound (413 before the rest is read) and multipart is parsed
 in memory by `service.multipart`, so no upload is ever spooled to a temp file.
-Items stay undecoded here; `service.inference` decodes them in a thread pool.
+Items stay undecoded `RawImage`s here; `service.engine` decodes them in a thread pool.
 """
 
-import base64
-import binascii
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
@@ -19,38 +16,18 @@ from digits_core.errors import (
     BatchTooLarge,
     DigitsError,
     EmptyBody,
-    InvalidBase64,
-    InvalidImage,
     RequestValidationFailed,
     UnsupportedMediaType,
 )
+from digits_core.inputs import IMAGE_PREFIX, RawImage
+from service.errors import item_error
 from service.multipart import read_multipart, too_large
 from service.settings import Settings
 
 JSON_TYPES = ("application/json",)
-IMAGE_PREFIX = "image/"
 MULTIPART = "multipart/form-data"
 
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One image as the client sent it, not decoded yet.
-
-    `kind` says what `payload` holds: image file bytes, base64 text (or a data URL), or a
-    28×28 nested list of MNIST-convention pixels.
-    """
-
-    kind: Literal["bytes", "base64", "pixels"]
-    payload: Any
-    filename: str | None = None
-
-    def image_bytes(self) -> bytes:
-        """The encoded image file (PNG, JPEG, ...); raises InvalidBase64/InvalidImage."""
-        if self.kind == "bytes":
-            return self.payload
-        if self.kind == "base64":
-            return decode_base64_image(self.payload)
-        raise InvalidImage("This item is a pixel array, not an image file.")
+T = TypeVar("T")
 
 
 class JSONResponseBytes(JSONResponse):
@@ -88,33 +65,6 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def decode_base64_image(text: object) -> bytes:
-    """Plain base64 or a `data:image/...;base64,` URL → image bytes."""
-    if not isinstance(text, str):
-        raise InvalidBase64("An image must be a base64 string or a data URL.")
-    if text.startswith("data:"):
-        header, comma, text = text.partition(",")
-        if not comma:
-            raise InvalidBase64("The data URL has no ',' before its data.")
-        mime, *params = header[5:].split(";")
-        if "base64" not in (p.strip().lower() for p in params):
-            raise InvalidBase64("The data URL must be base64-encoded (';base64,').")
-        if mime.strip() and not mime.strip().lower().startswith(IMAGE_PREFIX):
-            raise InvalidImage(f"The data URL's type is '{mime}'; it must be an image/* type.")
-    if not text.strip():
-        raise InvalidBase64("The base64 image data is empty.")
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        pass
-    # Tolerate line breaks and missing padding, as many encoders produce them.
-    compact = "".join(text.split())
-    try:
-        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidBase64("The image is not valid base64.") from exc
-
-
 def parse_json(body: bytes) -> dict[str, Any]:
     """A JSON object from the body (empty → 400 empty_body, invalid → 422)."""
     if not body.strip():
@@ -138,28 +88,28 @@ def one_key(document: dict[str, Any], keys: tuple[str, str]) -> str:
     return present[0]
 
 
-def json_item(document: dict[str, Any]) -> Item:
+def json_item(document: dict[str, Any]) -> RawImage:
     """`{"image": "<base64 | data URL>"}` or `{"pixels": 28×28}` → one item."""
     key = one_key(document, ("image", "pixels"))
     if key == "pixels":
-        return Item("pixels", document["pixels"])
+        return RawImage("pixels", document["pixels"])
     if not isinstance(document["image"], str):
         raise RequestValidationFailed("'image' must be a string: base64 or a data URL.")
-    return Item("base64", document["image"])
+    return RawImage("base64", document["image"])
 
 
-def json_items(document: dict[str, Any]) -> list[Item]:
+def json_items(document: dict[str, Any]) -> list[RawImage]:
     """`{"images": [...]}` or `{"pixels": [28×28, ...]}` → items (bad entries fail alone)."""
     key = one_key(document, ("images", "pixels"))
     values = document[key]
     if not isinstance(values, list):
         raise RequestValidationFailed(f"'{key}' must be a list.")
     if key == "pixels":
-        return [Item("pixels", value) for value in values]
-    return [Item("base64", value) for value in values]
+        return [RawImage("pixels", value) for value in values]
+    return [RawImage("base64", value) for value in values]
 
 
-def check_batch_size(items: Iterable[Item], max_batch: int) -> list[Item]:
+def check_batch_size(items: Iterable[RawImage], max_batch: int) -> list[RawImage]:
     items = list(items)
     if not items:
         raise RequestValidationFailed("The batch is empty; send at least one image.")
@@ -179,7 +129,7 @@ def unsupported(kind: str, accepted: str) -> UnsupportedMediaType:
     return UnsupportedMediaType(f"Content-Type '{shown}' is not supported; send {accepted}.")
 
 
-async def read_single_image(request: Request, settings: Settings) -> Item:
+async def read_single_image(request: Request, settings: Settings) -> RawImage:
     """One image from multipart field `file`, a raw image/* body, or JSON image/pixels."""
     kind = media_type(request)
     limit = settings.max_request_bytes
@@ -188,12 +138,12 @@ async def read_single_image(request: Request, settings: Settings) -> Item:
         if not parts:
             raise RequestValidationFailed("The multipart body needs a file field named 'file'.")
         filename, data = parts[0]
-        return Item("bytes", data, filename)
+        return RawImage("bytes", data, filename)
     if kind.startswith(IMAGE_PREFIX):
         body = await read_body(request, limit)
         if not body:
             raise EmptyBody("The request body is empty; send an image.")
-        return Item("bytes", body)
+        return RawImage("bytes", body)
     if is_json(kind):
         return json_item(parse_json(await read_body(request, limit)))
     if not kind and request.headers.get("content-length", "0") == "0":
@@ -201,7 +151,7 @@ async def read_single_image(request: Request, settings: Settings) -> Item:
     raise unsupported(kind, "multipart/form-data, image/* or application/json")
 
 
-async def read_batch_items(request: Request, settings: Settings) -> list[Item]:
+async def read_batch_items(request: Request, settings: Settings) -> list[RawImage]:
     """Many images from multipart field `files` (repeated) or JSON images/pixels lists."""
     kind = media_type(request)
     limit = settings.max_request_bytes
@@ -216,7 +166,7 @@ async def read_batch_items(request: Request, settings: Settings) -> list[Item]:
         )
         if not parts:
             raise RequestValidationFailed("The multipart body needs file fields named 'files'.")
-        return [Item("bytes", data, filename) for filename, data in parts]
+        return [RawImage("bytes", data, filename) for filename, data in parts]
     if is_json(kind):
         return check_batch_size(
             json_items(parse_json(await read_body(request, limit))), settings.max_batch
@@ -224,3 +174,25 @@ async def read_batch_items(request: Request, settings: Settings) -> list[Item]:
     if not kind and request.headers.get("content-length", "0") == "0":
         raise EmptyBody("The request body is empty; send images.")
     raise unsupported(kind, "multipart/form-data or application/json")
+
+
+def batch_response(
+    items: Sequence[RawImage],
+    outcomes: Sequence[T | DigitsError],
+    render: Callable[[T], dict[str, Any]],
+    model: dict[str, str],
+) -> JSONResponseBytes:
+    """A v1 batch body: one result per item, in order; a failed item carries its error."""
+    results: list[dict[str, Any]] = []
+    for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
+        result: dict[str, Any] = {"index": index}
+        if item.filename is not None:
+            result["filename"] = item.filename
+        if isinstance(outcome, DigitsError):
+            result["error"] = item_error(outcome)
+        else:
+            result.update(render(outcome))
+        results.append(result)
+    failed = sum(isinstance(outcome, DigitsError) for outcome in outcomes)
+    body = {"count": len(items), "failed": failed, "results": results, "model": model}
+    return JSONResponseBytes(body)

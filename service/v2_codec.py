@@ -14,6 +14,7 @@ import numpy as np
 import orjson
 from pydantic import ValidationError
 
+from digits_core.contract import INPUT_NAME, OUTPUT_NAME
 from digits_core.errors import BatchTooLarge, DigitsError, PayloadTooLarge, UnsupportedMediaType
 from digits_core.imaging import scale_mnist
 from service.schemas.v2 import (
@@ -23,14 +24,12 @@ from service.schemas.v2 import (
     ResponseOutput,
 )
 
-INPUT = "image"
-PROBABILITIES = "probabilities"
 DIGIT = "digit"
 # Accepted trailing dimensions of `image`, after the batch dimension.
 IMAGE_SHAPES = ((28, 28, 1), (28, 28), (784,))
 PIXELS = 28 * 28
 INPUT_DTYPES = {"FP32": np.dtype("<f4"), "UINT8": np.dtype("u1")}
-OUTPUT_DTYPES = {PROBABILITIES: ("FP32", np.dtype("<f4")), DIGIT: ("INT64", np.dtype("<i8"))}
+OUTPUT_DTYPES = {OUTPUT_NAME: ("FP32", np.dtype("<f4")), DIGIT: ("INT64", np.dtype("<i8"))}
 # zlib window bits: gzip wrapper and zlib wrapper ("deflate" in HTTP means zlib).
 ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
@@ -85,8 +84,8 @@ def decode_request(body: bytes, header_length: str | None, max_batch: int) -> De
     except ValidationError as exc:
         raise InvalidTensor(f"The request is not a v2 inference request: {describe(exc)}") from exc
     names = [tensor.name for tensor in request.inputs]
-    if names != [INPUT]:
-        raise InvalidTensor(f"Expected exactly one input named '{INPUT}', got {names}.")
+    if names != [INPUT_NAME]:
+        raise InvalidTensor(f"Expected exactly one input named '{INPUT_NAME}', got {names}.")
     (tensor,) = request.inputs
     raw = binary_chunk(tensor, binary)
     images = image_tensor(tensor, raw, max_batch)
@@ -135,12 +134,12 @@ def image_tensor(tensor: RequestInput, raw: bytes | None, max_batch: int) -> np.
     dtype = INPUT_DTYPES.get(tensor.datatype)
     if dtype is None:
         raise InvalidTensor(
-            f"Input '{INPUT}' must have datatype FP32 or UINT8, got '{tensor.datatype}'."
+            f"Input '{INPUT_NAME}' must have datatype FP32 or UINT8, got '{tensor.datatype}'."
         )
     shape = tensor.shape
     if len(shape) < 2 or tuple(shape[1:]) not in IMAGE_SHAPES or shape[0] < 1:
         raise InvalidTensor(
-            f"Input '{INPUT}' must have shape [N,28,28,1], [N,28,28] or [N,784] with N ≥ 1, "
+            f"Input '{INPUT_NAME}' must have shape [N,28,28,1], [N,28,28] or [N,784] with N ≥ 1, "
             f"got {shape}."
         )
     count = shape[0]
@@ -150,7 +149,7 @@ def image_tensor(tensor: RequestInput, raw: bytes | None, max_batch: int) -> np.
         expected = count * PIXELS * dtype.itemsize
         if len(raw) != expected:
             raise InvalidTensor(
-                f"Input '{INPUT}' of shape {shape} and datatype {tensor.datatype} needs "
+                f"Input '{INPUT_NAME}' of shape {shape} and datatype {tensor.datatype} needs "
                 f"{expected} bytes of binary data, got {len(raw)}."
             )
         values = np.frombuffer(raw, dtype=dtype)
@@ -161,30 +160,32 @@ def image_tensor(tensor: RequestInput, raw: bytes | None, max_batch: int) -> np.
     images = np.array(values, dtype=np.float32).reshape(count, 28, 28, 1)
     # NaN fails both comparisons, so it is refused here too.
     if not ((images >= 0.0) & (images <= 1.0)).all():
-        raise InvalidTensor(f"FP32 input '{INPUT}' values must be between 0 and 1.")
+        raise InvalidTensor(f"FP32 input '{INPUT_NAME}' values must be between 0 and 1.")
     return images
 
 
 def json_values(tensor: RequestInput, dtype: np.dtype, count: int) -> np.ndarray:
     """The tensor's JSON `data` (flat, or nested to its shape) as a flat array of `dtype`."""
     if tensor.data is None:
-        raise InvalidTensor(f"Input '{INPUT}' has neither `data` nor binary_data_size.")
+        raise InvalidTensor(f"Input '{INPUT_NAME}' has neither `data` nor binary_data_size.")
     try:
         values = np.asarray(tensor.data)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidTensor(f"Input '{INPUT}' data is not a regular array of numbers.") from exc
+        raise InvalidTensor(
+            f"Input '{INPUT_NAME}' data is not a regular array of numbers."
+        ) from exc
     allowed = "iu" if dtype == np.uint8 else "iuf"
     if values.dtype.kind not in allowed:
         kind = "integers" if dtype == np.uint8 else "numbers"
-        raise InvalidTensor(f"Input '{INPUT}' data must be {kind} for {tensor.datatype}.")
+        raise InvalidTensor(f"Input '{INPUT_NAME}' data must be {kind} for {tensor.datatype}.")
     if values.size != count or (values.ndim != 1 and list(values.shape) != tensor.shape):
         raise InvalidTensor(
-            f"Input '{INPUT}' has {values.size} values shaped {list(values.shape)}; "
+            f"Input '{INPUT_NAME}' has {values.size} values shaped {list(values.shape)}; "
             f"shape {tensor.shape} needs {count}, flat or nested to that shape."
         )
     values = values.reshape(-1)
     if dtype == np.uint8 and values.size and (values.min() < 0 or values.max() > 255):
-        raise InvalidTensor(f"UINT8 input '{INPUT}' values must be between 0 and 255.")
+        raise InvalidTensor(f"UINT8 input '{INPUT_NAME}' values must be between 0 and 255.")
     return values.astype(dtype)
 
 
@@ -193,7 +194,7 @@ def requested_outputs(
 ) -> tuple[RequestedOutput, ...]:
     """The outputs to return, each with its mode; by default only `probabilities`."""
     if not request.outputs:
-        return (RequestedOutput(PROBABILITIES, default_binary),)
+        return (RequestedOutput(OUTPUT_NAME, default_binary),)
     outputs: list[RequestedOutput] = []
     for output in request.outputs:
         if output.name not in OUTPUT_DTYPES:
@@ -214,7 +215,7 @@ def encode_response(
     request: DecodedRequest, probabilities: np.ndarray, model_name: str, model_version: str
 ) -> tuple[bytes, int | None]:
     """The response body and, when any output is binary, the JSON header's length."""
-    tensors = {PROBABILITIES: probabilities, DIGIT: probabilities.argmax(axis=1)}
+    tensors = {OUTPUT_NAME: probabilities, DIGIT: probabilities.argmax(axis=1)}
     entries: list[ResponseOutput] = []
     chunks: list[bytes] = []
     for output in request.outputs:

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from training.runtime import INPUT_NAME, NOT_DIGIT_NAME, OUTPUT_NAME
+from digits_core.contract import INPUT_NAME, NOT_DIGIT_NAME, OUTPUT_NAME
 
 # Kept when a model of the same name is re-exported: the real-scans calibration owns them.
 PRESERVED_FIELDS = ("confidence_threshold", "calibration")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from digits_core.contract import INPUT_NAME, OUTPUT_NAME, session
 from training.data import Split
-from training.runtime import INPUT_NAME, OUTPUT_NAME, predict_onnx, session
+from training.runtime import predict_onnx
 
 
 @dataclass(frozen=True)

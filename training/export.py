@@ -14,7 +14,8 @@ import onnx
 import tensorflow as tf
 import tf2onnx
 
-from training.runtime import INPUT_NAME, NOT_DIGIT_NAME, OUTPUT_NAME, predict_onnx_outputs
+from digits_core.contract import INPUT_NAME, NOT_DIGIT_NAME, OUTPUT_NAME
+from training.runtime import predict_onnx_outputs
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4

@@ -13,10 +13,11 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from digits_core.contract import NOT_DIGIT_LEVEL
 from digits_core.errors import DigitsError
 from digits_core.imaging import decode_image, prepare_digit
+from digits_core.model import DigitModel
 from digits_core.segment import read_numbers
-from service.model import NOT_DIGIT_LEVEL, DigitModel
 from training.data import DEFAULT_DATA_DIR, load_split
 from training.realistic_set import DESCRIPTIONS, NO_DIGIT, Sample, number_samples, single_samples
 

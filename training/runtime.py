@@ -3,19 +3,8 @@
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
-INPUT_NAME = "image"
-OUTPUT_NAME = "probabilities"
-NOT_DIGIT_NAME = "not_digit"  # optional second output: P(the input is not one digit)
-
-
-def session(path: Path, threads: int = 0) -> ort.InferenceSession:
-    """A CPU onnxruntime session (`threads` = 0 lets onnxruntime choose)."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+from digits_core.contract import INPUT_NAME, OUTPUT_NAME, session
 
 
 def predict_onnx_outputs(

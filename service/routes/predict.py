@@ -4,10 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from digits_core.errors import DigitsError
+from digits_core.contract import INPUT_SPEC, OUTPUT_SPEC
 from service.deps import EngineDep, SettingsDep
-from service.inference import Engine
-from service.model import INPUT_NAME, OUTPUT_NAME
+from service.engine import Prediction
 from service.schemas.v1 import (
     ERROR_RESPONSES,
     BatchResponse,
@@ -16,13 +15,9 @@ from service.schemas.v1 import (
     batch_request_body,
     single_request_body,
 )
-from service.transport import JSONResponseBytes, read_batch_items, read_single_image
+from service.transport import JSONResponseBytes, batch_response, read_batch_items, read_single_image
 
 router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
-
-
-def model_ref(engine: Engine) -> dict[str, str]:
-    return {"name": engine.model.name, "version": engine.model.version}
 
 
 @router.post(
@@ -40,8 +35,8 @@ async def predict(
 ) -> JSONResponseBytes:
     """One image as multipart `file`, a raw `image/*` body, or JSON `image` / `pixels`."""
     item = await read_single_image(request, settings)
-    prediction = await engine.predict_one(item)
-    body = {**prediction.as_dict(), "top_k": prediction.top_k(top_k), "model": model_ref(engine)}
+    prediction = await engine.predict(item)
+    body = {**prediction.as_dict(), "top_k": prediction.top_k(top_k), "model": engine.model_ref()}
     return JSONResponseBytes(body)
 
 
@@ -58,19 +53,7 @@ async def predict_batch(
     """Multipart `files` (repeated) or JSON `images` / `pixels`; one bad item fails alone."""
     items = await read_batch_items(request, settings)
     outcomes = await engine.predict_batch(items)
-    results: list[dict[str, Any]] = []
-    for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
-        result: dict[str, Any] = {"index": index}
-        if item.filename is not None:
-            result["filename"] = item.filename
-        if isinstance(outcome, DigitsError):
-            result["error"] = {"code": outcome.code, "detail": outcome.detail}
-        else:
-            result.update(outcome.as_dict())
-        results.append(result)
-    failed = sum(isinstance(outcome, DigitsError) for outcome in outcomes)
-    body = {"count": len(items), "failed": failed, "results": results, "model": model_ref(engine)}
-    return JSONResponseBytes(body)
+    return batch_response(items, outcomes, Prediction.as_dict, engine.model_ref())
 
 
 @router.get("/model", response_model=ModelCard, summary="The served model's card")
@@ -83,16 +66,6 @@ def model_card(engine: EngineDep) -> dict[str, Any]:
         "version": model.version,
         "sha256": model.sha256,
         "threshold": engine.threshold,
-        "input": {
-            "name": INPUT_NAME,
-            "dtype": "float32",
-            "shape": ["N", 28, 28, 1],
-            "description": "Grayscale 0..1, white ink on black, MNIST-normalised.",
-        },
-        "output": {
-            "name": OUTPUT_NAME,
-            "dtype": "float32",
-            "shape": ["N", 10],
-            "description": "Softmax probabilities of digits 0..9.",
-        },
+        "input": INPUT_SPEC,
+        "output": OUTPUT_SPEC,
     }

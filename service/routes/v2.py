@@ -1,49 +1,29 @@
 """Routes: the Open Inference Protocol (KServe v2) REST API, as Triton clients speak it.
 
-Tensors skip image preprocessing and go straight to `DigitModel.predict_batch`. Errors on
-these routes have the protocol's `{"error": "<message>"}` body (see `V2Route`).
+Tensors skip image preprocessing and go straight to `Engine.infer_v2`. Errors on these
+routes have the protocol's `{"error": "<message>"}` body (see `V2Route`, `service.errors`).
 """
 
-import time
 from collections.abc import Callable, Coroutine
-from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
-from digits_core.errors import DigitsError, NotFound, NotReady
-from service import metrics
-from service.deps import ModelDep, SettingsDep
-from service.model import DigitModel
-from service.schemas.v2 import ErrorResponse, ModelMetadata, ServerMetadata, TensorMetadata
-from service.settings import Settings
+from digits_core.contract import INPUT_NAME, OUTPUT_NAME
+from digits_core.errors import DigitsError
+from digits_core.model import DigitModel
+from service.deps import EngineDep, ModelDep, SettingsDep
+from service.errors import NotFound, NotReady, error_response
+from service.schemas.v2 import ModelMetadata, ServerMetadata, TensorMetadata, V2Error
+from service.settings import package_version
 from service.transport import read_body
-from service.v2_codec import (
-    DIGIT,
-    INPUT,
-    PROBABILITIES,
-    decode_request,
-    decompress,
-    encode_response,
-)
+from service.v2_codec import DIGIT, encode_response
 
 SERVER_NAME = "digits"
 EXTENSIONS = ["binary_tensor_data"]
 PLATFORM = "onnxruntime_onnx"
 HEADER_LENGTH = "Inference-Header-Content-Length"
-
-
-@cache
-def server_version() -> str:
-    """The installed digits package's version (read once)."""
-    try:
-        return version("digits")
-    except PackageNotFoundError:
-        return "0"
 
 
 class V2Route(APIRoute):
@@ -59,24 +39,19 @@ class V2Route(APIRoute):
             try:
                 return await handler(request)
             except DigitsError as exc:
-                metrics.count_error(exc.code)
-                return error(exc.status, exc.detail)
+                return error_response(exc, request.url.path)
 
         return handle
 
 
-def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text}
+V2_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": V2Error, "description": text}
     for status, text in ((404, "Unknown model or version"), (503, "The model is not ready"))
 }
 INFER_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    400: {"model": ErrorResponse, "description": "Malformed body, datatype, shape or data"},
-    413: {"model": ErrorResponse, "description": "Body or batch too large"},
+    **V2_ERROR_RESPONSES,
+    400: {"model": V2Error, "description": "Malformed body, datatype, shape or data"},
+    413: {"model": V2Error, "description": "Body or batch too large"},
 }
 
 router = APIRouter(prefix="/v2", tags=["v2 (Open Inference Protocol)"], route_class=V2Route)
@@ -104,7 +79,7 @@ VERSIONED = [Depends(check_version)]
 
 @router.get("", response_model=ServerMetadata, summary="Server metadata")
 def get_server_metadata() -> ServerMetadata:
-    return ServerMetadata(name=SERVER_NAME, version=server_version(), extensions=EXTENSIONS)
+    return ServerMetadata(name=SERVER_NAME, version=package_version(), extensions=EXTENSIONS)
 
 
 @router.get(
@@ -118,7 +93,10 @@ def get_live() -> Response:
 
 
 @router.get(
-    "/health/ready", summary="Readiness", responses={503: ERRORS[503]}, response_class=Response
+    "/health/ready",
+    summary="Readiness",
+    responses={503: V2_ERROR_RESPONSES[503]},
+    response_class=Response,
 )
 def get_ready(request: Request) -> Response:
     """200 once the model is loaded and warmed up."""
@@ -127,11 +105,11 @@ def get_ready(request: Request) -> Response:
     return Response(status_code=200)
 
 
-@router.get("/models/{model_name}", response_model=ModelMetadata, responses=ERRORS)
+@router.get("/models/{model_name}", response_model=ModelMetadata, responses=V2_ERROR_RESPONSES)
 @router.get(
     "/models/{model_name}/versions/{model_version}",
     response_model=ModelMetadata,
-    responses=ERRORS,
+    responses=V2_ERROR_RESPONSES,
     dependencies=VERSIONED,
 )
 def get_model_metadata(model: ServedModel) -> ModelMetadata:
@@ -140,9 +118,9 @@ def get_model_metadata(model: ServedModel) -> ModelMetadata:
         name=model.name,
         versions=[model.version],
         platform=PLATFORM,
-        inputs=[TensorMetadata(name=INPUT, datatype="FP32", shape=[-1, 28, 28, 1])],
+        inputs=[TensorMetadata(name=INPUT_NAME, datatype="FP32", shape=[-1, 28, 28, 1])],
         outputs=[
-            TensorMetadata(name=PROBABILITIES, datatype="FP32", shape=[-1, 10]),
+            TensorMetadata(name=OUTPUT_NAME, datatype="FP32", shape=[-1, 10]),
             TensorMetadata(name=DIGIT, datatype="INT64", shape=[-1]),
         ],
     )
@@ -150,13 +128,13 @@ def get_model_metadata(model: ServedModel) -> ModelMetadata:
 
 @router.get(
     "/models/{model_name}/ready",
-    responses=ERRORS,
+    responses=V2_ERROR_RESPONSES,
     summary="Model readiness",
     response_class=Response,
 )
 @router.get(
     "/models/{model_name}/versions/{model_version}/ready",
-    responses=ERRORS,
+    responses=V2_ERROR_RESPONSES,
     dependencies=VERSIONED,
     summary="Model readiness",
     response_class=Response,
@@ -181,6 +159,7 @@ def get_model_ready(model: ServedModel) -> Response:
 async def infer(
     request: Request,
     model: ServedModel,
+    engine: EngineDep,
     settings: SettingsDep,
     header_length: Annotated[str | None, Header(alias=HEADER_LENGTH)] = None,
     content_encoding: Annotated[str | None, Header()] = None,
@@ -190,28 +169,14 @@ async def infer(
     Returns `probabilities` (FP32 [N,10]) and, when requested in `outputs`, `digit` (INT64 [N]).
     """
     body = await read_body(request, settings.max_request_bytes)
-    content, length = await run_in_threadpool(
-        run_inference, model, settings, body, header_length, content_encoding
+    decoded, probabilities = await engine.infer_v2(
+        body, header_length, content_encoding, settings.max_request_bytes, settings.max_batch
+    )
+    content, length = await engine.run(
+        encode_response, decoded, probabilities, model.name, model.version
     )
     if length is None:
         return Response(content, media_type="application/json")
     return Response(
         content, media_type="application/octet-stream", headers={HEADER_LENGTH: str(length)}
     )
-
-
-def run_inference(
-    model: DigitModel,
-    settings: Settings,
-    body: bytes,
-    header_length: str | None,
-    content_encoding: str | None,
-) -> tuple[bytes, int | None]:
-    """Decode, predict and encode (blocking: runs in the thread pool)."""
-    body = decompress(body, content_encoding, settings.max_request_bytes)
-    decoded = decode_request(body, header_length, settings.max_batch)
-    started = time.perf_counter()
-    probabilities = model.predict_batch(decoded.images)
-    metrics.observe_inference(time.perf_counter() - started, len(probabilities))
-    metrics.count_predictions(probabilities.argmax(axis=1))
-    return encode_response(decoded, probabilities, model.name, model.version)

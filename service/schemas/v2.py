@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 
-class ErrorResponse(BaseModel):
+class V2Error(BaseModel):
     """Every non-2xx v2 answer: the protocol's single `error` string."""
 
     error: str

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from digits_core.imaging import image_to_input
-from service.model import DigitModel
+from digits_core.model import DigitModel
 from tests.conftest import MODEL_PATH
 
 

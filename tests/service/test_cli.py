@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from digits_core.errors import DigitsError
-from service.classify import RemoteBackend
-from service.cli import app
-from service.client import DigitsAPIError
-from service.sources import Item, Limits, iter_items
+from digits_client.classify import RemoteBackend
+from digits_client.cli import app
+from digits_client.client import DigitsAPIError
+from digits_client.sources import Limits, SourceError, SourceItem, iter_items
 from tests.live import free_port, live_server
 from tests.service.scans import make_number_scans, make_scan_folder
 
@@ -247,7 +246,8 @@ class TooLargeAbove2:
 def test_a_batch_refused_as_too_large_is_sent_in_halves() -> None:
     stub = TooLargeAbove2()
     backend = RemoteBackend(stub, read=False)  # type: ignore[arg-type]
-    items = [Item(f"s{i}", b"x" * i) for i in range(5)] + [Item("bad", error=DigitsError("no"))]
+    items = [SourceItem(f"s{i}", b"x" * i) for i in range(5)]
+    items.append(SourceItem("bad", error=SourceError("no")))
     rows = backend.process(items)
     assert [row.source for row in rows] == ["s0", "s1", "s2", "s3", "s4", "bad"]
     assert [row.answer for row in rows[:5]] == ["0", "1", "2", "3", "4"]

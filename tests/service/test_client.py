@@ -8,8 +8,13 @@ import httpx
 import numpy as np
 import pytest
 
-from service import client as client_module
-from service.client import AsyncDigitsClient, DigitsAPIError, DigitsClient, DigitsConnectionError
+from digits_client import client as client_module
+from digits_client.client import (
+    AsyncDigitsClient,
+    DigitsAPIError,
+    DigitsClient,
+    DigitsConnectionError,
+)
 from tests.live import free_port, live_server
 from tests.service.scans import make_number_scans, png_bytes, scan
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from digits_core.model import DigitModel, ModelLoadError
 from service.app import create_app
-from service.model import DigitModel, ModelLoadError
 
 
 def test_health(client):

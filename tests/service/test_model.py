@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from digits_core.imaging import scale_mnist
-from service.model import DigitModel, ModelLoadError
+from digits_core.model import DigitModel, ModelLoadError
 from tests.conftest import MODEL_PATH
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from digits_core.model import DigitModel
 from service.app import create_app
-from service.model import DigitModel
 from tests.service.conftest import (
     b64,
     canvas_png,

@@ -10,7 +10,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 from digits_core.imaging import scale_mnist
-from service.model import DigitModel
+from digits_core.model import DigitModel
 from tests.conftest import MODEL_PATH
 from tests.live import live_server
 

@@ -10,11 +10,10 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from digits_core.errors import DigitsError
-from service import classify as pipeline
-from service.client import DigitsAPIError, DigitsClient, DigitsConnectionError
-from service.results import Row, RowWriter, Summary, prepare_resume
-from service.sources import DEFAULT_MAX_BYTES, Limits, iter_items
+from digits_client import classify as pipeline
+from digits_client.client import DigitsAPIError, DigitsClient, DigitsConnectionError
+from digits_client.results import Row, RowWriter, Summary, prepare_resume
+from digits_client.sources import DEFAULT_MAX_BYTES, Limits, iter_items
 
 app = typer.Typer(
     name="digits",
@@ -24,6 +23,10 @@ app = typer.Typer(
 )
 
 FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True}
+NO_SERVER = (
+    "{what} needs the digits server package (onnxruntime, the models); install it with "
+    "`pip install ./client .` from a digits checkout, or pass --url to use a running service"
+)
 MAX_BATCH_BYTES = 16 * 1024 * 1024
 
 UrlOption = Annotated[
@@ -68,11 +71,13 @@ def make_backend(
     if url:
         client = DigitsClient(url, timeout=timeout, api_key=api_key, retries=retries)
         return pipeline.RemoteBackend(client, read=read)
-    from service.model import ModelLoadError
-    from service.settings import Settings
-
     try:
-        return pipeline.LocalBackend(model or Settings().model_path, read=read)
+        from digits_core.model import ModelLoadError
+        from service.local import LocalBackend
+    except ImportError as exc:
+        raise fail(NO_SERVER.format(what="local mode (no --url)") + f" ({exc})", 2) from exc
+    try:
+        return LocalBackend(model, read=read)
     except ModelLoadError as exc:
         raise typer.BadParameter(str(exc), param_hint="--model") from exc
 
@@ -80,8 +85,10 @@ def make_backend(
 @app.command(context_settings=FORWARD, add_help_option=False)
 def serve(ctx: typer.Context) -> None:
     """Run the HTTP service; options as `python -m service` (--host --port --workers --model)."""
-    from service.__main__ import main
-
+    try:
+        from service.__main__ import main
+    except ImportError as exc:
+        raise fail(NO_SERVER.format(what="`digits serve`") + f" ({exc})", 2) from exc
     raise typer.Exit(main(ctx.args))
 
 
@@ -179,10 +186,10 @@ def answer_one(
         if isinstance(backend, pipeline.RemoteBackend):
             client = backend.client
             return client.read(file) if read else client.predict(file)
-        assert isinstance(backend, pipeline.LocalBackend)
+        local: Any = backend  # service.local.LocalBackend, imported only in local mode
         data = file.read_bytes()
-        return backend.read_one(data) if read else backend.predict_one(data)
-    except (DigitsError, DigitsAPIError) as exc:
+        return local.read_one(data) if read else local.predict_one(data)
+    except DigitsAPIError as exc:
         raise fail(f"{file}: {exc.code}: {exc.detail}", 1) from exc
     except OSError as exc:
         raise fail(f"{file}: cannot read: {exc}", 1) from exc

@@ -8,11 +8,17 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-INPUT_NAME = "image"
-OUTPUT_NAME = "probabilities"
-NOT_DIGIT_NAME = "not_digit"  # optional: P(the input is not one digit), for reading numbers
-NOT_DIGIT_LEVEL = 0.5  # an input with at least this P(not one digit) is never a sure answer
-DEFAULT_THRESHOLD = 0.9
+from digits_core.contract import (
+    CLASSES,
+    DEFAULT_THRESHOLD,
+    INPUT_NAME,
+    INPUT_SHAPE,
+    NOT_DIGIT_NAME,
+    OUTPUT_NAME,
+)
+from digits_core.contract import (
+    session as open_session,
+)
 
 
 class ModelLoadError(Exception):
@@ -34,26 +40,18 @@ class DigitModel:
         path = Path(path)
         if not path.is_file():
             raise ModelLoadError(f"model file not found: {path}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # Spinning threads burn the other worker's core for nothing on a small model.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            onnx_session = open_session(path, threads=intra_op_threads)
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelLoadError(f"model file is not a valid ONNX model: {path} ({exc})") from exc
-        inputs = [i.name for i in session.get_inputs()]
-        outputs = [o.name for o in session.get_outputs()]
+        inputs = [i.name for i in onnx_session.get_inputs()]
+        outputs = [o.name for o in onnx_session.get_outputs()]
         if inputs != [INPUT_NAME] or OUTPUT_NAME not in outputs:
             raise ModelLoadError(
                 f"model {path} must have input '{INPUT_NAME}' and output '{OUTPUT_NAME}'; "
                 f"it has inputs {inputs} and outputs {outputs}"
             )
-        return cls(session, load_card(path), path)
+        return cls(onnx_session, load_card(path), path)
 
     @property
     def name(self) -> str:
@@ -74,16 +72,16 @@ class DigitModel:
 
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """float32 images [N, 28, 28] or [N, 28, 28, 1] in 0..1 → probabilities [N, 10]."""
-        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, *INPUT_SHAPE)
         if batch.shape[0] == 0:
-            return np.zeros((0, 10), dtype=np.float32)
+            return np.zeros((0, CLASSES), dtype=np.float32)
         (probabilities,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: batch})
         return probabilities
 
     def predict_scores(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """images → (probabilities [N, 10], P(not one digit) [N]); the latter is all zero for
         a model without the `not_digit` output."""
-        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, *INPUT_SHAPE)
         if not self.has_not_digit or batch.shape[0] == 0:
             probabilities = self.predict_batch(batch)
             return probabilities, np.zeros(len(probabilities), dtype=np.float32)
@@ -94,7 +92,7 @@ class DigitModel:
 
     def warm_up(self) -> None:
         """Run one inference so the first real request does not pay for initialisation."""
-        self.predict_batch(np.zeros((1, 28, 28, 1), dtype=np.float32))
+        self.predict_batch(np.zeros((1, *INPUT_SHAPE), dtype=np.float32))
 
 
 def load_card(path: Path) -> dict[str, Any]:

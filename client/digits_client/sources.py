@@ -1,6 +1,6 @@
 """Expand command-line PATHs into a lazy stream of named images.
 
-Files, folders (recursive), `.zip` members and multi-page TIFF pages each become one `Item`
+Files, folders (recursive), `.zip` members and multi-page TIFF pages each become one `SourceItem`
 named the way the output file shows it: `path`, `archive.zip:member.png`, `scan.tif#page3`.
 Everything is read only when the consumer pulls the next item, so memory stays bounded by
 what is in flight, and a problem with one input becomes an error item, never an exception.
@@ -14,31 +14,60 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, ImageOps
-
-from digits_core.errors import DigitsError, InvalidImage
-from digits_core.imaging import DEFAULT_MAX_PIXELS, open_image
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 )
 TIFF_SUFFIXES = frozenset({".tif", ".tiff"})
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 40_000_000  # per TIFF page; the model's side checks every image again
 # PNG keeps these modes losslessly; anything else (CMYK, F, ...) is re-encoded as TIFF.
 PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"})
 
 
+class SourceError(Exception):
+    """A local input that cannot be read; `code` goes into the row's error column."""
+
+    def __init__(self, detail: str, *, code: str = "error") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+
+
 @dataclass(frozen=True)
-class Item:
+class SourceItem:
     """One named input: its encoded image bytes, or the error that stopped us reading it."""
 
     source: str
     data: bytes | None = None
-    error: DigitsError | None = None
+    error: SourceError | None = None
 
 
-def source_error(code: str, detail: str) -> DigitsError:
-    return DigitsError(detail, code=code)
+def source_error(code: str, detail: str) -> SourceError:
+    return SourceError(detail, code=code)
+
+
+def invalid_tiff(detail: str) -> SourceError:
+    return SourceError(detail, code="invalid_image")
+
+
+def open_tiff(data: bytes, max_pixels: int) -> Image.Image:
+    """Open TIFF bytes lazily, refusing pages too large before any pixel is decoded."""
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise source_error("image_too_large", f"The image is too large to decode: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise invalid_tiff("The TIFF file is truncated or corrupt.") from exc
+    width, height = image.size
+    if width * height > max_pixels:
+        raise source_error(
+            "image_too_large",
+            f"The image is {width}×{height} = {width * height:,} pixels; "
+            f"the limit is {max_pixels:,}.",
+        )
+    return image
 
 
 @dataclass(frozen=True)
@@ -54,7 +83,7 @@ def iter_items(
     *,
     skip: Callable[[str], bool] = lambda _source: False,
     limits: Limits = Limits(),
-) -> Iterator[Item]:
+) -> Iterator[SourceItem]:
     """Yield every image under `paths` in a stable order, skipping sources `skip` accepts."""
     for path in paths:
         if path.is_dir():
@@ -74,7 +103,7 @@ def walk_images(folder: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def file_items(path: Path, skip: Callable[[str], bool], limits: Limits) -> Iterator[Item]:
+def file_items(path: Path, skip: Callable[[str], bool], limits: Limits) -> Iterator[SourceItem]:
     """The items of one file given on the command line or found in a folder."""
     source = str(path)
     suffix = path.suffix.lower()
@@ -94,18 +123,18 @@ def file_items(path: Path, skip: Callable[[str], bool], limits: Limits) -> Itera
             )
         with path.open("rb") as handle:
             data = read_bounded(handle, limits.max_bytes)
-    except DigitsError as exc:
+    except SourceError as exc:
         if not skip(source):
-            yield Item(source, error=exc)
+            yield SourceItem(source, error=exc)
         return
     except OSError as exc:
         if not skip(source):
-            yield Item(source, error=source_error("unreadable", f"Cannot read {path}: {exc}"))
+            yield SourceItem(source, error=source_error("unreadable", f"Cannot read {path}: {exc}"))
         return
     if is_tiff:
         yield from tiff_items(source, data, skip, limits)
     else:
-        yield Item(source, data)
+        yield SourceItem(source, data)
 
 
 def read_bounded(handle: BinaryIO, max_bytes: int) -> bytes:
@@ -116,13 +145,13 @@ def read_bounded(handle: BinaryIO, max_bytes: int) -> bytes:
     return data
 
 
-def zip_items(path: Path, skip: Callable[[str], bool], limits: Limits) -> Iterator[Item]:
+def zip_items(path: Path, skip: Callable[[str], bool], limits: Limits) -> Iterator[SourceItem]:
     """One item per file member; members are decompressed one at a time, bounded in size."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         if not skip(str(path)):
-            yield Item(str(path), error=source_error("invalid_archive", f"Not a zip: {exc}"))
+            yield SourceItem(str(path), error=source_error("invalid_archive", f"Not a zip: {exc}"))
         return
     with archive:
         for info in archive.infolist():
@@ -134,14 +163,14 @@ def zip_items(path: Path, skip: Callable[[str], bool], limits: Limits) -> Iterat
                 continue
             try:
                 data = read_member(archive, info, limits.max_bytes)
-            except DigitsError as exc:
+            except SourceError as exc:
                 if not skip(source):
-                    yield Item(source, error=exc)
+                    yield SourceItem(source, error=exc)
                 continue
             if is_tiff:
                 yield from tiff_items(source, data, skip, limits)
             else:
-                yield Item(source, data)
+                yield SourceItem(source, data)
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> bytes:
@@ -161,31 +190,31 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int)
 
 def tiff_items(
     source: str, data: bytes, skip: Callable[[str], bool], limits: Limits
-) -> Iterator[Item]:
+) -> Iterator[SourceItem]:
     """A single-page TIFF as is; a multi-page TIFF as one re-encoded item per page."""
     try:
-        image = open_image(data, max_pixels=limits.max_pixels)
+        image = open_tiff(data, limits.max_pixels)
         pages = getattr(image, "n_frames", 1)
-    except DigitsError as exc:
+    except SourceError as exc:
         if not skip(source):
-            yield Item(source, error=exc)
+            yield SourceItem(source, error=exc)
         return
     except (OSError, ValueError, SyntaxError, EOFError):
         if not skip(source):
-            yield Item(source, error=InvalidImage("The TIFF file is truncated or corrupt."))
+            yield SourceItem(source, error=invalid_tiff("The TIFF file is truncated or corrupt."))
         return
     if pages == 1:
         if not skip(source):
-            yield Item(source, data)
+            yield SourceItem(source, data)
         return
     for index in range(pages):
         page_source = f"{source}#page{index + 1}"
         if skip(page_source):
             continue
         try:
-            yield Item(page_source, encode_page(image, index, limits.max_pixels))
-        except DigitsError as exc:
-            yield Item(page_source, error=exc)
+            yield SourceItem(page_source, encode_page(image, index, limits.max_pixels))
+        except SourceError as exc:
+            yield SourceItem(page_source, error=exc)
 
 
 def encode_page(image: Image.Image, index: int, max_pixels: int) -> bytes:
@@ -194,9 +223,9 @@ def encode_page(image: Image.Image, index: int, max_pixels: int) -> bytes:
         image.seek(index)
         width, height = image.size
         if width * height > max_pixels:
-            raise DigitsError(
+            raise source_error(
+                "image_too_large",
                 f"The page is {width}×{height} pixels; the limit is {max_pixels:,}.",
-                code="image_too_large",
             )
         # Orientation is a per-page tag that a re-encoded page would lose, so apply it now.
         page = ImageOps.exif_transpose(image.copy())
@@ -207,4 +236,4 @@ def encode_page(image: Image.Image, index: int, max_pixels: int) -> bytes:
             page.save(buffer, format="TIFF", compression="tiff_deflate")
         return buffer.getvalue()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise InvalidImage("The TIFF page is truncated or corrupt.") from exc
+        raise invalid_tiff("The TIFF page is truncated or corrupt.") from exc

@@ -1,0 +1,274 @@
+"""THE data plane: predict, predict_batch, read, read_batch and infer_v2, for every route and
+the CLI's local mode.
+
+Items are decoded and normalised in a per-worker thread pool (Pillow and numpy release the
+GIL), then the whole request goes through ONE model call, off the event loop. An item that
+cannot be read becomes a `DigitsError` in its slot; the others still run. Results are plain
+data; routes render them.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import numpy as np
+
+from digits_core.contract import NOT_DIGIT_LEVEL
+from digits_core.errors import DigitsError
+from digits_core.imaging import decode_image, image_to_digit, pixels_to_input
+from digits_core.inputs import RawImage
+from digits_core.model import DigitModel
+from digits_core.segment import ReadDigit, read_numbers
+from service import metrics
+from service.settings import Settings
+from service.v2_codec import DecodedRequest, decode_request, decompress
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInput:
+    """A model-ready 28×28 float32 input; `no_digit` when there is no ink to read."""
+
+    array: np.ndarray
+    no_digit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """One image's result; `probabilities` is the model's float32 softmax row."""
+
+    probabilities: np.ndarray
+    digit: int
+    confidence: np.float32
+    uncertain: bool
+    no_digit: bool
+
+    def top_k(self, k: int) -> list[dict[str, Any]]:
+        """The k most likely digits, most likely first."""
+        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        return [{"digit": int(d), "probability": self.probabilities[d]} for d in order]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The v1 fields; numpy values stay numpy so orjson serializes them without loops."""
+        return {
+            "digit": self.digit,
+            "confidence": self.confidence,
+            "uncertain": self.uncertain,
+            "probabilities": self.probabilities,
+        }
+
+
+Outcome = Prediction | DigitsError
+Reading = dict[str, Any]  # one read number: text, confidence, uncertain, digits with boxes
+
+
+def prepare_item(item: RawImage, *, max_pixels: int) -> ModelInput:
+    """Decode and normalise one item (raises DigitsError when it cannot be read)."""
+    if item.kind == "pixels":
+        array = pixels_to_input(item.payload)
+        return ModelInput(array=array, no_digit=not bool(array.any()))
+    # Blank paper, specks only or a solid blob: nothing to read, whatever the model would say.
+    array, has_digit = image_to_digit(item.image_bytes(), max_pixels=max_pixels)
+    return ModelInput(array=array, no_digit=not has_digit)
+
+
+def prepare_many(items: Sequence[RawImage], *, max_pixels: int) -> list[ModelInput | DigitsError]:
+    """Prepare items one by one, keeping each item's error in its slot."""
+    results: list[ModelInput | DigitsError] = []
+    for item in items:
+        try:
+            results.append(prepare_item(item, max_pixels=max_pixels))
+        except DigitsError as exc:
+            results.append(exc)
+    return results
+
+
+def item_gray(item: RawImage, max_pixels: int) -> np.ndarray:
+    """An item as grayscale 0..255; a `pixels` array is MNIST-style white ink on black."""
+    if item.kind == "pixels":
+        return pixels_to_input(item.payload) * 255.0
+    return decode_image(item.image_bytes(), max_pixels=max_pixels)
+
+
+def number(digits: list[ReadDigit], threshold: float) -> Reading:
+    """The plain result of one read number."""
+    confidences = [d.confidence for d in digits]
+    shown = [
+        {
+            "digit": d.digit,
+            "confidence": d.confidence,
+            "uncertain": d.confidence < threshold,
+            "box": {"x": d.box.x, "y": d.box.y, "width": d.box.width, "height": d.box.height},
+        }
+        for d in digits
+    ]
+    return {
+        "text": "".join(str(d.digit) for d in digits),
+        "confidence": float(np.prod(confidences)) if digits else 0.0,
+        "uncertain": not digits or any(d["uncertain"] for d in shown),
+        "digits": shown,
+    }
+
+
+class Engine:
+    """One worker's inference engine: the model, a decode thread pool and the threshold."""
+
+    def __init__(
+        self, model: DigitModel, *, threshold: float, max_pixels: int, threads: int
+    ) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.max_pixels = max_pixels
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="digits-prep")
+
+    @classmethod
+    def load(cls, settings: Settings) -> "Engine":
+        """Load the model named in `settings` (raises ModelLoadError) with its threshold."""
+        model = DigitModel.load(settings.model_path, intra_op_threads=settings.onnx_threads())
+        threshold = settings.confidence_threshold
+        return cls(
+            model,
+            threshold=model.threshold if threshold is None else threshold,
+            max_pixels=settings.max_image_pixels,
+            threads=settings.decode_threads(),
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def model_ref(self) -> dict[str, str]:
+        """The served model's name and version, as every response names it."""
+        return {"name": self.model.name, "version": self.model.version}
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking function in this engine's pool, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def scores(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """THE model call: inputs → (probabilities, P(not one digit)), timed (blocking)."""
+        started = time.perf_counter()
+        probabilities, not_digit = self.model.predict_scores(inputs)
+        metrics.observe_inference(time.perf_counter() - started, len(probabilities))
+        return probabilities, not_digit
+
+    def classify(self, inputs: np.ndarray, no_digit: np.ndarray | None = None) -> list[Prediction]:
+        """[N, 28, 28] model inputs → predictions, in ONE onnxruntime call (blocking)."""
+        probabilities, not_digit = self.scores(inputs)
+        digits = probabilities.argmax(axis=1)
+        confidences = probabilities[np.arange(len(digits)), digits]
+        empty = np.zeros(len(digits), dtype=bool) if no_digit is None else no_digit
+        # No ink means nothing to read, whatever the softmax says about an all-black input;
+        # neither does ink the model takes for no digit (a scribble, two digits in one image).
+        uncertain = (confidences < self.threshold) | empty | (not_digit >= NOT_DIGIT_LEVEL)
+        metrics.count_predictions(digits)
+        return [
+            Prediction(
+                probabilities=probabilities[i],
+                digit=int(digits[i]),
+                confidence=confidences[i],
+                uncertain=bool(uncertain[i]),
+                no_digit=bool(empty[i]),
+            )
+            for i in range(len(digits))
+        ]
+
+    def _classify_prepared(self, prepared: list[ModelInput | DigitsError]) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {
+            i: p for i, p in enumerate(prepared) if isinstance(p, DigitsError)
+        }
+        ready = [(i, p) for i, p in enumerate(prepared) if isinstance(p, ModelInput)]
+        if ready:
+            inputs = np.stack([p.array for _, p in ready])
+            flags = np.array([p.no_digit for _, p in ready])
+            for (i, _), prediction in zip(ready, self.classify(inputs, flags), strict=True):
+                outcomes[i] = prediction
+        return [outcomes[i] for i in range(len(prepared))]
+
+    def predict_items(self, items: Sequence[RawImage]) -> list[Outcome]:
+        """Predict every item here, in order (blocking; the CLI's local mode calls it)."""
+        return self._classify_prepared(prepare_many(items, max_pixels=self.max_pixels))
+
+    def read_items(self, items: Sequence[RawImage]) -> list[Reading | DigitsError]:
+        """Decode every item, then read all numbers with `digits_core.segment.read_numbers`:
+        one model call for every candidate digit of every image (blocking)."""
+        grays: dict[int, np.ndarray] = {}
+        outcomes: list[Reading | DigitsError] = []
+        for index, item in enumerate(items):
+            try:
+                grays[index] = item_gray(item, self.max_pixels)
+                outcomes.append({})
+            except DigitsError as exc:
+                outcomes.append(exc)
+        readings = read_numbers(list(grays.values()), self.scores)
+        read = [d.digit for digits in readings for d in digits]
+        metrics.count_predictions(np.array(read, dtype=np.int64))
+        for index, digits in zip(grays, readings, strict=True):
+            outcomes[index] = number(digits, self.threshold)
+        return outcomes
+
+    async def predict_batch(self, items: Sequence[RawImage]) -> list[Outcome]:
+        """Predict every item, in order; unreadable items become their DigitsError."""
+        if len(items) <= 1:
+            # One thread hop for the common single-image request.
+            return await self.run(self.predict_items, items)
+        size = -(-len(items) // self.threads)
+        prepare = partial(prepare_many, max_pixels=self.max_pixels)
+        parts = await asyncio.gather(
+            *(self.run(prepare, items[i : i + size]) for i in range(0, len(items), size))
+        )
+        return await self.run(self._classify_prepared, [p for part in parts for p in part])
+
+    async def predict(self, item: RawImage) -> Prediction:
+        """Predict one item; its error, if any, is raised for the error handler."""
+        (outcome,) = await self.predict_batch([item])
+        return raise_error(outcome)
+
+    async def read_batch(self, items: Sequence[RawImage]) -> list[Reading | DigitsError]:
+        """Read the number in every item, in order; unreadable items become their DigitsError."""
+        return await self.run(self.read_items, items)
+
+    async def read(self, item: RawImage) -> Reading:
+        """Read the number in one item; its error, if any, is raised for the error handler."""
+        (outcome,) = await self.read_batch([item])
+        return raise_error(outcome)
+
+    def infer_v2_items(
+        self,
+        body: bytes,
+        header_length: str | None,
+        encoding: str | None,
+        max_bytes: int,
+        max_batch: int,
+    ) -> tuple[DecodedRequest, np.ndarray]:
+        """A v2 body → its decoded request and probabilities, in ONE model call (blocking)."""
+        body = decompress(body, encoding, max_bytes)
+        decoded = decode_request(body, header_length, max_batch)
+        probabilities, _ = self.scores(decoded.images)
+        metrics.count_predictions(probabilities.argmax(axis=1))
+        return decoded, probabilities
+
+    async def infer_v2(
+        self,
+        body: bytes,
+        header_length: str | None,
+        encoding: str | None,
+        max_bytes: int,
+        max_batch: int,
+    ) -> tuple[DecodedRequest, np.ndarray]:
+        """v2 inference in the engine's pool (the same pool v1 decodes in)."""
+        return await self.run(
+            self.infer_v2_items, body, header_length, encoding, max_bytes, max_batch
+        )
+
+
+def raise_error(outcome: T | DigitsError) -> T:
+    """The outcome, or its error raised."""
+    if isinstance(outcome, DigitsError):
+        raise outcome
+    return outcome
