@@ -11,6 +11,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from digits_core.forms import rule_mask
+
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
 GRID_SIDE = 32  # the paper/lighting estimate runs on a grid with about this short side
 BACKGROUND_WINDOW = 0.4  # closing window as a share of the longer side: wider than any stroke
@@ -157,6 +159,11 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
     if level < MIN_CONTRAST:
         return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, level, light)
     mask = ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)
+    rules = rule_mask(mask)
+    if rules.any():
+        # The rules' faint anti-aliased rims go with them, but not the ink of crossing strokes.
+        ink = np.where(ndimage.binary_dilation(rules) & ~(mask & ~rules), 0.0, ink)
+        mask &= ~rules
     labels, count = ndimage.label(mask, structure=EIGHT)
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
     boxes = ndimage.find_objects(labels, count)

@@ -1,0 +1,103 @@
+"""Printed rules on forms: ruled and squared paper, boxes, box rows and comb fields.
+
+Works on the binary ink mask. A printed rule is long, thin and straight: a horizontal rule is a
+run of ink along a row at least half as long as the ink is wide; a vertical rule is a run down
+a column that is as thin as the horizontal rules and meets one of them (box sides, comb ticks,
+grid and margin lines). A rule longer than any digit is tall goes if it is no thicker than the
+pen; a shorter one (a box around one digit) only if it is clearly thinner than the writer's
+strokes, so a digit's own bar stays. Where a stroke crosses a rule the ink there is thicker
+than the rule, and it is kept: the digit stays whole and only the rule between strokes goes.
+"""
+
+import numpy as np
+from scipy import ndimage
+
+RULE_SHARE = 0.5  # a horizontal rule spans at least this share of the ink's width ...
+MIN_RULE_PX = 8  # ... and at least this many pixels
+LONG_HEIGHTS = 1.5  # a rule this many ink heights long is longer than any digit's bar ...
+LONG_THIN_PX = 2  # ... and goes if no thicker than the pen's strokes or than this
+SHORT_HEIGHTS = 0.6  # a shorter rule (a box's side) must be this many ink heights long ...
+SHORT_THIN_SHARE = 0.7  # ... and clearly thinner than the pen, since a digit's bar may be that long
+HAIRLINE_PX = 1  # a one-pixel line is always thin enough
+TICK_SHARE = 0.25  # a vertical rule that meets a horizontal one is this share of the ink tall
+CROSS_MARGIN = 1  # ink thicker than the rule by more than this is a stroke crossing it
+MEET_PX = 2  # a vertical rule meets a horizontal one when its end is this close to it
+
+
+def runs(mask: np.ndarray) -> np.ndarray:
+    """Per pixel, the length of the horizontal run of True it belongs to (0 off the mask)."""
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    steps = np.diff(padded.ravel())
+    starts = np.flatnonzero(steps == 1) + 1
+    stops = np.flatnonzero(steps == -1) + 1
+    marker = np.zeros(padded.size, dtype=np.int32)
+    marker[starts] = 1
+    run_index = np.cumsum(marker) - 1
+    flat = padded.ravel().astype(bool)
+    lengths = np.zeros(padded.size, dtype=np.int32)
+    lengths[flat] = (stops - starts)[run_index[flat]]
+    return lengths.reshape(height, width + 2)[:, 1:-1]
+
+
+def bridged(mask: np.ndarray, axis: int) -> np.ndarray:
+    """The mask with one-pixel gaps along `axis` closed (dashed or broken scan lines)."""
+    shape = (1, 3) if axis == 1 else (3, 1)
+    return mask | ndimage.binary_closing(mask, structure=np.ones(shape, dtype=bool))
+
+
+def stroke_width(mask: np.ndarray, exclude: np.ndarray) -> float:
+    """Typical handwriting stroke width: the median shorter run through each other ink pixel."""
+    own = mask & ~exclude
+    if not own.any():
+        return 0.0
+    across = np.minimum(runs(own), runs(own.T).T)
+    return float(np.median(across[own]))
+
+
+def thin_enough(thickness: float, width: float, long: bool) -> bool:
+    """A rule this thick is printed, not written, given the writer's stroke width and whether
+    the rule is too long to be a digit's stroke."""
+    if long:
+        return thickness <= max(LONG_THIN_PX, width)
+    return thickness <= HAIRLINE_PX or thickness < SHORT_THIN_SHARE * width
+
+
+def rule_mask(mask: np.ndarray) -> np.ndarray:
+    """Pixels of printed rules to remove from the ink mask, crossing strokes excepted."""
+    none = np.zeros_like(mask, dtype=bool)
+    if mask.sum() < 2 * MIN_RULE_PX:
+        return none
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    ink_height, ink_width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    along = runs(bridged(mask, 1)) * mask
+    down = runs(bridged(mask, 0).T).T * mask
+    thick_down = runs(mask.T).T  # vertical thickness through each pixel
+    thick_along = runs(mask)  # horizontal thickness through each pixel
+    horizontal = along >= max(MIN_RULE_PX, RULE_SHARE * ink_width, SHORT_HEIGHTS * ink_height)
+    tall = down >= max(MIN_RULE_PX, TICK_SHARE * ink_height)
+    width = stroke_width(mask, horizontal | tall)
+    rules = none
+    if horizontal.any():
+        thickness = float(np.median(thick_down[horizontal]))
+        long = bool((along >= LONG_HEIGHTS * ink_height).any())
+        if thin_enough(thickness, width, long):
+            rules = horizontal & (thick_down <= thickness + CROSS_MARGIN)
+    # A vertical rule meets a horizontal one: box sides, comb ticks, grid and margin lines.
+    if not rules.any():
+        return rules
+    meets = ndimage.binary_dilation(rules, iterations=MEET_PX)
+    labels, count = ndimage.label(tall)
+    if count:
+        index = np.arange(1, count + 1)
+        thickness_of = ndimage.median(thick_along, labels, index=index)
+        met = ndimage.maximum(meets, labels, index=index)
+        rule_thickness = float(np.median(thick_down[rules]))
+        for number in np.flatnonzero(met):
+            thickness = float(thickness_of[number])
+            if thickness <= rule_thickness + CROSS_MARGIN:
+                own = labels == number + 1
+                rules = rules | (own & (thick_along <= thickness + CROSS_MARGIN))
+    return rules

@@ -1,0 +1,100 @@
+"""Printed rules come off, handwriting stays: boxes, ruling, grids, combs and crossing strokes."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digits_core.forms import rule_mask, runs
+from digits_core.ink import analyse
+
+
+def digit_mask(image: np.ndarray, scale: int = 4) -> np.ndarray:
+    """An MNIST digit enlarged `scale` times, as a binary ink mask."""
+    size = (28 * scale, 28 * scale)
+    return np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR)) > 100
+
+
+def page(digits: list[np.ndarray], height: int = 160, cell: int = 120) -> np.ndarray:
+    """Digit masks side by side, one per `cell` columns, on a blank mask page."""
+    sheet = np.zeros((height, cell * len(digits) + 20), dtype=bool)
+    for index, digit in enumerate(digits):
+        top, left = 24, 14 + index * cell
+        sheet[top : top + digit.shape[0], left : left + digit.shape[1]] |= digit
+    return sheet
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_test: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    images, labels = mnist_test
+    picks = [int(np.flatnonzero(labels == d)[0]) for d in range(10)]
+    return [digit_mask(images[i]) for i in picks]
+
+
+def test_runs_measure_each_pixels_horizontal_run() -> None:
+    mask = np.array([[1, 1, 0, 1, 1, 1], [0, 1, 0, 0, 0, 0]], dtype=bool)
+    assert runs(mask).tolist() == [[2, 2, 0, 3, 3, 3], [0, 1, 0, 0, 0, 0]]
+
+
+def test_clean_digits_lose_nothing(digits: list[np.ndarray]) -> None:
+    for digit in digits:
+        assert not rule_mask(page([digit])).any()
+    assert not rule_mask(page(digits[:6])).any()
+
+
+@pytest.mark.parametrize("thickness", [1, 2, 3])
+def test_a_closed_box_comes_off_and_the_digit_stays(
+    digits: list[np.ndarray], thickness: int
+) -> None:
+    for digit in digits:
+        sheet = page([digit])
+        box = np.zeros_like(sheet)
+        box[10 : 10 + thickness, 4:130] = box[150 : 150 + thickness, 4:130] = True
+        box[10:153, 4 : 4 + thickness] = box[10:153, 127 : 127 + thickness] = True
+        found = rule_mask(sheet | box)
+        assert found[box & ~sheet].mean() > 0.97
+        assert not (found & sheet & ~box).any()
+
+
+def test_strokes_that_cross_ruled_lines_survive(digits: list[np.ndarray]) -> None:
+    for digit in digits:
+        sheet = page([digit])
+        ruled = np.zeros_like(sheet)
+        for y in range(30, 150, 25):
+            ruled[y : y + 2, :] = True
+        found = rule_mask(sheet | ruled)
+        assert found[ruled & ~sheet].mean() > 0.95
+        crossings = sheet & ruled
+        # Where a stroke crosses a rule the ink is kept, so the digit stays in one piece.
+        assert (~found[crossings]).mean() > 0.9
+
+
+def test_grid_paper_comes_off(digits: list[np.ndarray]) -> None:
+    sheet = page(digits[:4])
+    grid = np.zeros_like(sheet)
+    grid[5::30, :] = True
+    grid[:, 5::30] = True
+    found = rule_mask(sheet | grid)
+    assert found[grid & ~sheet].mean() > 0.93  # beside a stroke the grid looks thicker
+    assert (found & sheet & ~grid).sum() == 0
+
+
+def test_a_comb_field_loses_its_baseline_and_ticks(digits: list[np.ndarray]) -> None:
+    sheet = page(digits[:5])
+    comb = np.zeros_like(sheet)
+    comb[140:142, 8:] = True
+    for x in range(8, sheet.shape[1], 120):
+        comb[100:142, x : x + 2] = True
+    found = rule_mask(sheet | comb)
+    assert found[comb & ~sheet].mean() > 0.95
+    assert (found & sheet & ~comb).sum() == 0
+
+
+def test_analysis_drops_the_box_from_the_ink(digits: list[np.ndarray]) -> None:
+    sheet = page([digits[4]])
+    sheet[10:12, 4:130] = sheet[150:152, 4:130] = True
+    sheet[10:152, 4:6] = sheet[10:152, 128:130] = True
+    gray = np.where(sheet, 20.0, 235.0).astype(np.float32)
+    found = analyse(gray)
+    assert found.count == 1
+    rows, cols = found.boxes[0]
+    assert rows.start > 12 and cols.start > 6 and cols.stop < 128
