@@ -13,6 +13,8 @@ from PIL import Image
 from scipy import ndimage
 
 from training import realistic_scenes as sc
+from training.realistic_forms import FORM_DESCRIPTIONS, FORMS
+from training.realistic_numbers import NUMBERS
 
 Rng = np.random.Generator
 Scene = Callable[[Rng, np.ndarray], bytes]
@@ -126,6 +128,7 @@ SINGLE: dict[str, Scene] = {
     "png_palette": png_palette,
     "png_rgba": png_rgba,
     "canvas": canvas,
+    **FORMS,  # issue 13: paperwork
 }
 DESCRIPTIONS = {
     "mnist": "MNIST 28×28 PNG as is (white on black)",
@@ -142,6 +145,7 @@ DESCRIPTIONS = {
     "png_palette": "palette (64 colours) PNG",
     "png_rgba": "coloured ink on a transparent RGBA PNG",
     "canvas": "black strokes on a transparent 280×280 canvas",
+    **FORM_DESCRIPTIONS,
 }
 
 
@@ -238,12 +242,25 @@ def single_samples(images: np.ndarray, labels: np.ndarray, count: int, seed: int
     return samples
 
 
+NUMBER_DESCRIPTIONS = {
+    "numbers_spaced": "2–8 digits, gaps vary, ~30 % touching, 25 % broken strokes",
+    **{name: spec[2] for name, spec in NUMBERS.items()},
+}
+
+
 def number_samples(images: np.ndarray, labels: np.ndarray, count: int, seed: int) -> list[Sample]:
-    """`count` multi-digit images with their expected strings."""
+    """`count` images of every number condition with their expected strings."""
     rng = np.random.default_rng([seed, 200])
     samples = []
-    for _ in range(count):
+    for _ in range(count):  # numbers_spaced: the original `numbers` set, same seeds
         picks = rng.choice(len(labels), size=int(rng.integers(2, 9)), replace=False)
         text = "".join(str(labels[i]) for i in picks)
-        samples.append(Sample("numbers", number_image(rng, [images[i] for i in picks]), text))
+        data = number_image(rng, [images[i] for i in picks])
+        samples.append(Sample("numbers_spaced", data, text))
+    for index, (name, (scene, (low, high), _)) in enumerate(NUMBERS.items()):
+        rng = np.random.default_rng([seed, 201 + index])
+        for _ in range(count):
+            picks = rng.choice(len(labels), size=int(rng.integers(low, high + 1)), replace=False)
+            text = "".join(str(labels[i]) for i in picks)
+            samples.append(Sample(name, scene(rng, [images[i] for i in picks]), text))
     return samples

@@ -9,7 +9,15 @@ from typer.testing import CliRunner
 
 from training.cli import app
 from training.realistic import Scored, calibrate, lowest_threshold
-from training.realistic_set import NO_DIGIT, SINGLE, number_samples, single_samples
+from training.realistic_forms import FORMS
+from training.realistic_numbers import NUMBERS
+from training.realistic_set import (
+    NO_DIGIT,
+    NUMBER_DESCRIPTIONS,
+    SINGLE,
+    number_samples,
+    single_samples,
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +65,25 @@ def test_conditions_use_the_formats_they_name(samples: list) -> None:
     assert max(opened(samples, "small_in_large").size) >= 1000
 
 
+def test_the_paperwork_conditions_are_in_the_set(samples: list) -> None:
+    names = {s.condition for s in samples}
+    assert set(FORMS) <= names
+    assert {"box", "comb_cell", "ruled", "squared", "bilevel_png", "bilevel_g4"} <= names
+    assert {"low_resolution", "phone_photo"} <= names
+    assert opened(samples, "bilevel_png").mode == "1"
+    assert opened(samples, "bilevel_g4").info.get("compression") == "group4"
+
+
 def test_numbers_have_two_to_eight_digits(digits: tuple[np.ndarray, np.ndarray]) -> None:
     numbers = number_samples(*digits, count=6, seed=7)
-    assert all(2 <= len(s.label) <= 8 and s.label.isdigit() for s in numbers)
+    spaced = [s for s in numbers if s.condition == "numbers_spaced"]
+    assert len(spaced) == 6
+    assert all(2 <= len(s.label) <= 8 and s.label.isdigit() for s in spaced)
+    assert (
+        {s.condition for s in numbers} == set(NUMBER_DESCRIPTIONS) == {"numbers_spaced", *NUMBERS}
+    )
+    again = number_samples(*digits, count=6, seed=7)
+    assert [s.data for s in again] == [s.data for s in numbers]
     for sample in numbers:
         assert Image.open(io.BytesIO(sample.data)).size[0] > 0
 
@@ -108,10 +132,47 @@ def test_calibration_counts_the_digits_of_numbers_and_has_a_floor() -> None:
     assert calibration.accuracy >= 0.995
 
 
+def test_every_condition_must_meet_the_target_on_its_own() -> None:
+    empty = np.zeros(0, bool)
+    confidence = np.linspace(0.6, 1.0, 1000)
+    # Pooled: all right, so the pooled threshold is the floor.
+    scored = Scored("m", np.zeros(1000, int), confidence, np.ones(1000, bool), empty, empty)
+    # One condition is wrong on its even samples up to 0.9: the threshold must rise above 0.9.
+    hard_conf = np.linspace(0.6, 1.0, 100)
+    hard_right = ~((hard_conf < 0.9) & (np.arange(100) % 2 == 0))
+    easy = (confidence[:100], np.ones(100, bool))
+    calibration = calibrate(
+        scored, np.ones(1000, bool), {"easy": easy, "hard": (hard_conf, hard_right)}
+    )
+    assert calibration.pooled <= 0.61
+    assert calibration.threshold > 0.9
+    assert calibration.conditions["hard"].met and calibration.conditions["easy"].met
+    assert calibration.conditions["hard"].coverage < 0.3
+    assert calibration.failing() == []
+    # Wrong only on the held-out (odd) half: reported as below target.
+    odd_wrong = ~((hard_conf > 0.95) & (np.arange(100) % 2 == 1))
+    leaky = calibrate(scored, np.ones(1000, bool), {"leaky": (hard_conf, odd_wrong)})
+    assert leaky.failing() == ["leaky"]
+    assert "leaky" in leaky.card_block()["conditions_below_target"]
+
+
+def test_read_texts_is_the_number_path(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
+    from training.realistic import ROOT, DigitModel, read_texts
+
+    images, labels = mnist_test
+    numbers = number_samples(images[:50], labels[:50], count=1, seed=3)
+    texts = read_texts(DigitModel.load(ROOT / "models" / "digits.onnx"), numbers)
+    assert len(texts) == len(numbers)
+    for text, confidence, uncertain in texts:
+        assert text == "" or text.isdigit()
+        assert 0.0 <= confidence <= 1.0
+        assert isinstance(uncertain, bool)
+
+
 def test_command_prints_every_condition() -> None:
     result = CliRunner().invoke(
         app, ["realistic", "--count", "1", "--numbers", "2", "--no-write", "--compare", "none"]
     )
     assert result.exit_code == 0, result.output
-    for name in [*SINGLE, *NO_DIGIT, "numbers (exact)"]:
+    for name in [*SINGLE, *NO_DIGIT, *NUMBER_DESCRIPTIONS]:
         assert name in result.output
