@@ -39,10 +39,15 @@ def run(*args: str | Path, cwd: Path, check: bool = True) -> subprocess.Complete
 
 
 def venv(path: Path, *requirements: Path) -> Path:
-    """A fresh venv with `requirements` (wheel files, never names) installed; its bin folder."""
-    run(sys.executable, "-m", "venv", path, cwd=path.parent)
+    """A fresh venv with `requirements` (wheel files, never names) installed; its bin folder.
+
+    The venv gets no pip of its own (this pip installs into it), so its size is what the
+    requirements bring.
+    """
+    run(sys.executable, "-m", "venv", "--without-pip", path, cwd=path.parent)
     bin_dir = path / "bin"
-    run(bin_dir / "python", "-m", "pip", "install", "-q", *requirements, cwd=path.parent)
+    pip = [sys.executable, "-m", "pip", "--python", bin_dir / "python", "install", "-q"]
+    run(*pip, *requirements, cwd=path.parent)
     return bin_dir
 
 
