@@ -7,6 +7,7 @@ import orjson
 
 from bench.inputs import Inputs
 from bench.loadgen import Payload
+from digits_core.contract import INPUT_NAME
 
 BOUNDARY = "digitsbenchboundary7MA4YWxkTrZu0gW"
 
@@ -73,7 +74,7 @@ def v2_infer(tensors: np.ndarray) -> list[Payload]:
         "id": "bench",
         "inputs": [
             {
-                "name": "image",
+                "name": INPUT_NAME,
                 "shape": list(tensors.shape),
                 "datatype": "FP32",
                 "data": np.ascontiguousarray(tensors, dtype=np.float32).ravel(),

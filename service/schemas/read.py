@@ -16,7 +16,7 @@ class DigitBox(BaseModel):
     height: int = Field(ge=1, examples=[60])
 
 
-class ReadDigit(BaseModel):
+class ReadDigitResult(BaseModel):
     """One digit of the number."""
 
     digit: int = Field(ge=0, le=9, examples=[4])
@@ -39,7 +39,7 @@ class NumberFields(BaseModel):
     uncertain: bool = Field(
         description="True when any digit is uncertain, or when there is nothing to read."
     )
-    digits: list[ReadDigit] = Field(description="Left to right.")
+    digits: list[ReadDigitResult] = Field(description="Left to right.")
 
 
 class ReadResponse(NumberFields):
