@@ -55,7 +55,8 @@ def neural_row(
         accuracies=[r["test_accuracy"] for r in runs],
         train_seconds=[r["train_seconds"] for r in runs],
         inference_ms=keras_inference_ms(runs[0]["run"], data[1].inputs()),
-        curves=[r["epoch_test_accuracy"] for r in runs],
+        # Runs saved before validation had its own split recorded test curves under this key.
+        curves=[r.get("epoch_validation_accuracy", r.get("epoch_test_accuracy", [])) for r in runs],
         onnx_latency_ms=latency_ms(shipped) if shipped.is_file() else None,
     )
 

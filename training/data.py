@@ -13,6 +13,7 @@ import numpy as np
 from digits_core.imaging import scale_mnist
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
+VALIDATION_SIZE = 5_000  # the last training images, held out for per-epoch validation
 IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
 FILES = {
@@ -102,6 +103,16 @@ def load_split(name: str, data_dir: Path = DEFAULT_DATA_DIR) -> Split:
     if labels.max() > 9:
         raise DataError(f"{labels_path} has a label {int(labels.max())}, expected 0..9")
     return Split(images, labels)
+
+
+def split_validation(train: Split, size: int = VALIDATION_SIZE) -> tuple[Split, Split]:
+    """(fit, validation): the validation split is the last `size` training images, so model
+    choices never look at the test set."""
+    cut = len(train) - size
+    return (
+        Split(train.images[:cut], train.labels[:cut]),
+        Split(train.images[cut:], train.labels[cut:]),
+    )
 
 
 def load_mnist(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[Split, Split]:

@@ -70,14 +70,14 @@ def accuracy_vs_depth(rows: Sequence[Row], path: Path) -> Path:
 
 
 def accuracy_vs_epoch(rows: Sequence[Row], path: Path) -> Path:
-    """Test accuracy after every epoch (mean over seeds) for each neural model."""
+    """Validation accuracy after every epoch (mean over seeds) for each neural model."""
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for row in rows:
         curve = np.mean(np.array(row.curves), axis=0) * 100
         axis.plot(range(1, len(curve) + 1), curve, marker=".", label=row.name)
     axis.set_ylim(97.0, 100.0)
     axis.set_xlabel("epoch")
-    axis.set_ylabel("MNIST test accuracy (%)")
+    axis.set_ylabel("validation accuracy (%), last 5,000 training images")
     axis.set_title("Accuracy vs epochs")
     axis.legend(fontsize=8)
     axis.grid(alpha=0.3)

@@ -25,7 +25,9 @@ class Row:
     accuracies: list[float]
     train_seconds: list[float]
     inference_ms: float  # batched prediction time per test image, framework-native
-    curves: list[list[float]] = field(default_factory=list)  # test accuracy per epoch, per seed
+    curves: list[list[float]] = field(
+        default_factory=list
+    )  # validation accuracy per epoch, per seed
     onnx_latency_ms: float | None = None  # onnxruntime batch-1, one thread (shipped models)
 
     @property

@@ -72,7 +72,7 @@ def tiny_digits_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_training_records_one_epoch_on_the_limited_set(tiny_run: dict) -> None:
     saved = json.loads(tiny_run["results_json"].read_text())
     assert saved["config"]["train_limit"] == 300
-    assert len(saved["epoch_test_accuracy"]) == 1
+    assert len(saved["epoch_validation_accuracy"]) == 1
     assert saved["parameters"] == 59_933
     # One epoch on 300 images is weak but far better than chance.
     assert 0.2 < saved["test_accuracy"] < 0.99
