@@ -1,7 +1,8 @@
-"""Typed errors that carry a stable machine-readable code and an HTTP status.
+"""Image and input errors with a stable machine-readable code and an HTTP status.
 
-Raised anywhere (imaging, model, routes); the service turns them into
-`{"detail": ..., "code": ...}` in one handler, the CLI into an error column.
+Raised anywhere (imaging, segmentation, transport); `service.errors` adds the HTTP-only ones
+(auth, overload, not ready, not found) and turns every error into a v1 or v2 body, the CLI into
+an error column.
 """
 
 
