@@ -1,0 +1,165 @@
+"""Reading a line of digits without segmenting it: ink → a height-normalised line → the reader
+model's per-frame scores → CTC decoding → digits, each with a confidence and a box.
+
+The reader (`models/reader.onnx`) sees the line's ink, white on black, `LINE_HEIGHT` pixels
+tall, and scores one frame per `FRAME_STEP` columns over the ten digits and the CTC blank.
+Decoding is best path: the likeliest class per frame, repeats merged, blanks dropped. A digit's
+confidence is its peak probability; the string's is the product of its digits' and of the
+least sure blank, so a digit the model half saw between two others makes the string unsure.
+"""
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+from PIL import Image
+
+from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT
+from digits_core.ink import Ink
+
+INK_HEIGHT = 28  # the line's ink spans this many of the LINE_HEIGHT rows
+PAD_X = 8  # blank columns either side, so the first and last digits get frames of their own
+MAX_WIDTH = 512  # a longer line is scaled down to fit (12 digits fit at full size)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line ready for the reader, and how its columns map back to the input image."""
+
+    pixels: np.ndarray  # float32 [LINE_HEIGHT, width], 0..1 ink; width a multiple of FRAME_STEP
+    left: float  # input-image x of line column PAD_X
+    top: float  # input-image y of line row 0
+    scale: float  # line pixels per input pixel
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in the input image's pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ReadDigit:
+    """One digit of a number."""
+
+    digit: int
+    confidence: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A decoded line: its digits left to right and the confidence of the whole string."""
+
+    digits: list[ReadDigit]
+    confidence: float
+
+    @property
+    def text(self) -> str:
+        return "".join(str(d.digit) for d in self.digits)
+
+
+def resize(ink: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resample float ink (antialiased when shrinking)."""
+    image = Image.fromarray(ink.astype(np.float32), mode="F")
+    shrinking = width < ink.shape[1] or height < ink.shape[0]
+    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    return np.clip(np.asarray(image.resize((width, height), method)), 0.0, 1.0)
+
+
+def line_of(found: Ink) -> Line | None:
+    """The ink of every kept component as one reader line; None when there is no ink."""
+    if found.count == 0:
+        return None
+    own = np.isin(found.labels, np.arange(1, found.count + 1))
+    rows = np.flatnonzero(own.any(axis=1))
+    cols = np.flatnonzero(own.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crop = found.ink[top:bottom, left:right] * own[top:bottom, left:right]
+    scale = INK_HEIGHT / crop.shape[0]
+    width = max(1, round(crop.shape[1] * scale))
+    if width > MAX_WIDTH - 2 * PAD_X:
+        scale *= (MAX_WIDTH - 2 * PAD_X) / width
+        width = MAX_WIDTH - 2 * PAD_X
+    height = max(1, round(crop.shape[0] * scale))
+    ink = resize(crop, width, height)
+    total = -(-(width + 2 * PAD_X) // FRAME_STEP) * FRAME_STEP
+    pixels = np.zeros((LINE_HEIGHT, total), dtype=np.float32)
+    y = (LINE_HEIGHT - height) // 2
+    pixels[y : y + height, PAD_X : PAD_X + width] = ink
+    # Working pixels → input pixels: the analysis ran at `found.scale` of the input.
+    per_input = scale * found.scale
+    return Line(pixels, left / found.scale, top / found.scale - y / per_input, per_input)
+
+
+def batch_lines(lines: list[Line]) -> np.ndarray:
+    """Lines padded on the right with blank ink to one width: float32 [N, H, W, 1]."""
+    width = max(line.pixels.shape[1] for line in lines)
+    batch = np.zeros((len(lines), LINE_HEIGHT, width, 1), dtype=np.float32)
+    for index, line in enumerate(lines):
+        batch[index, :, : line.pixels.shape[1], 0] = line.pixels
+    return batch
+
+
+def with_temperature(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """Softmax scores re-tempered: the same as dividing the logits by `temperature`."""
+    if temperature == 1.0:
+        return scores
+    logits = np.log(np.clip(scores, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=-1, keepdims=True)
+    tempered = np.exp(logits)
+    return tempered / tempered.sum(axis=-1, keepdims=True)
+
+
+def best_path(scores: np.ndarray) -> list[tuple[int, int, int]]:
+    """Frames [T, C] → (class, first frame, last frame) per emitted label, blanks dropped."""
+    best = scores.argmax(axis=1)
+    labels = []
+    start = 0
+    for frame in range(1, len(best) + 1):
+        if frame == len(best) or best[frame] != best[start]:
+            if best[start] != BLANK:
+                labels.append((int(best[start]), start, frame - 1))
+            start = frame
+    return labels
+
+
+def digit_box(line: Line, first: int, last: int) -> Box:
+    """The ink between the columns `first`..`last` (line pixels), in input pixels."""
+    window = line.pixels[:, first:last]
+    rows = np.flatnonzero(window.max(axis=1) > 0.1)
+    cols = np.flatnonzero(window.max(axis=0) > 0.1)
+    if rows.size == 0:
+        rows, cols = np.arange(LINE_HEIGHT), np.arange(last - first)
+    x0 = line.left + (first + cols[0] - PAD_X) / line.scale
+    x1 = line.left + (first + cols[-1] + 1 - PAD_X) / line.scale
+    y0 = line.top + rows[0] / line.scale
+    y1 = line.top + (rows[-1] + 1) / line.scale
+    return Box(round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
+
+
+def decode(scores: np.ndarray, line: Line) -> Reading:
+    """One line's frame scores [T, 11] (T may include right padding) → its reading.
+
+    Each digit's box is the ink between the midpoints of its alignment and its neighbours'.
+    """
+    frames = line.pixels.shape[1] // FRAME_STEP
+    scores = scores[:frames]
+    labels = best_path(scores)
+    centres = [(first + last + 1) / 2 * FRAME_STEP for _, first, last in labels]
+    edges = [0.0, *((a + b) / 2 for a, b in pairwise(centres))]
+    edges.append(float(line.pixels.shape[1]))
+    digits = []
+    for index, (digit, first, last) in enumerate(labels):
+        confidence = float(scores[first : last + 1, digit].max())
+        box = digit_box(line, round(edges[index]), max(round(edges[index + 1]), 1))
+        digits.append(ReadDigit(digit, confidence, box))
+    best = scores.argmax(axis=1)
+    blanks = scores[best == BLANK, BLANK]
+    gaps = float(blanks.min()) if blanks.size else 1.0
+    confidence = float(np.prod([d.confidence for d in digits])) * gaps if digits else 0.0
+    return Reading(digits, confidence)

@@ -1,0 +1,112 @@
+"""CTC decoding on hand-made score matrices, and lines made from ink."""
+
+import numpy as np
+import pytest
+
+from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT
+from digits_core.ink import analyse
+from digits_core.reading import (
+    INK_HEIGHT,
+    PAD_X,
+    Line,
+    batch_lines,
+    best_path,
+    decode,
+    line_of,
+    with_temperature,
+)
+
+
+def scores_of(path: list[int], sure: float = 0.9) -> np.ndarray:
+    """Frame scores [T, 11] whose best path is `path` (class per frame), each `sure` likely."""
+    scores = np.full((len(path), BLANK + 1), (1 - sure) / BLANK, dtype=np.float32)
+    scores[np.arange(len(path)), path] = sure
+    return scores
+
+
+def blank_line(frames: int) -> Line:
+    return Line(np.zeros((LINE_HEIGHT, frames * FRAME_STEP), np.float32), 0.0, 0.0, 1.0)
+
+
+def test_repeats_merge_and_blanks_drop() -> None:
+    b = BLANK
+    labels = best_path(scores_of([b, 3, 3, b, b, 4, b]))
+    assert [(d, first, last) for d, first, last in labels] == [(3, 1, 2), (4, 5, 5)]
+
+
+def test_a_blank_between_repeats_keeps_both_digits() -> None:
+    b = BLANK
+    assert [d for d, _, _ in best_path(scores_of([1, 1, b, 1, b, 7, 7]))] == [1, 1, 7]
+
+
+def test_no_digit_frames_read_as_nothing() -> None:
+    reading = decode(scores_of([BLANK] * 6), blank_line(6))
+    assert reading.text == "" and reading.digits == [] and reading.confidence == 0.0
+
+
+def test_confidences_come_from_the_peaks_and_the_least_sure_blank() -> None:
+    b = BLANK
+    scores = scores_of([b, 5, b, 2, b])
+    scores[1, 5], scores[3, 2] = 0.8, 0.6
+    scores[2] = 0.0
+    scores[2, b], scores[2, 7] = 0.7, 0.3
+    reading = decode(scores, blank_line(5))
+    assert reading.text == "52"
+    assert [d.confidence for d in reading.digits] == pytest.approx([0.8, 0.6])
+    assert reading.confidence == pytest.approx(0.8 * 0.6 * 0.7)
+
+
+def test_padding_frames_past_the_line_are_ignored() -> None:
+    b = BLANK
+    reading = decode(scores_of([b, 4, b, 9, 9]), blank_line(3))
+    assert reading.text == "4"
+
+
+def test_boxes_come_from_the_alignment_and_the_ink_between_neighbours() -> None:
+    pixels = np.zeros((LINE_HEIGHT, 40), np.float32)
+    pixels[4:28, 8:14] = 1.0  # first digit: columns 8..13
+    pixels[6:26, 24:32] = 1.0  # second digit: columns 24..31
+    line = Line(pixels, left=100.0, top=50.0, scale=0.5)
+    b = BLANK
+    reading = decode(scores_of([b, b, 6, b, b, b, 8, b, b, b]), line)
+    first, second = (d.box for d in reading.digits)
+    # Line column c is input x = left + (c - PAD_X) / scale; row r is y = top + r / scale.
+    assert (first.x, first.width) == (100 + (8 - PAD_X) * 2, 12)
+    assert (first.y, first.height) == (58, 48)
+    assert (second.x, second.width) == (100 + (24 - PAD_X) * 2, 16)
+    assert (second.y, second.height) == (62, 40)
+
+
+def test_temperature_flattens_scores_and_keeps_the_order() -> None:
+    scores = scores_of([3, BLANK], sure=0.9)
+    warm = with_temperature(scores, 2.0)
+    assert warm.argmax(axis=1).tolist() == [3, BLANK]
+    assert np.allclose(warm.sum(axis=1), 1.0)
+    assert (warm.max(axis=1) < 0.9).all()
+    assert with_temperature(scores, 1.0) is scores
+
+
+def test_a_line_is_height_normalised_and_maps_back_to_the_image() -> None:
+    gray = np.full((200, 600), 230.0, np.float32)
+    gray[50:150, 100:130] = 20.0  # two strokes 100 px tall
+    gray[50:150, 400:430] = 20.0
+    line = line_of(analyse(gray))
+    assert line is not None
+    assert line.pixels.shape[0] == LINE_HEIGHT and line.pixels.shape[1] % FRAME_STEP == 0
+    rows = np.flatnonzero(line.pixels.max(axis=1) > 0.5)
+    assert rows.size == pytest.approx(INK_HEIGHT, abs=2)
+    cols = np.flatnonzero(line.pixels.max(axis=0) > 0.5)
+    assert line.left + (cols[0] - PAD_X) / line.scale == pytest.approx(100, abs=4)
+    assert line.top + rows[0] / line.scale == pytest.approx(50, abs=4)
+
+
+def test_blank_paper_has_no_line() -> None:
+    assert line_of(analyse(np.full((80, 200), 240.0, np.float32))) is None
+
+
+def test_lines_batch_to_the_widest_with_blank_padding() -> None:
+    short, wide = blank_line(3), blank_line(7)
+    short.pixels[:, :] = 1.0
+    batch = batch_lines([short, wide])
+    assert batch.shape == (2, LINE_HEIGHT, 7 * FRAME_STEP, 1)
+    assert batch[0, :, 3 * FRAME_STEP :].max() == 0.0

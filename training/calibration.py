@@ -1,0 +1,108 @@
+"""Confidence that means probability: temperature scaling, calibration error, and the threshold
+under which an answer is flagged uncertain, chosen so every condition meets the target."""
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+TARGET_ACCURACY = 0.995  # answers not flagged must be at least this often right, per condition
+MIN_THRESHOLD = 0.5  # below an even chance an answer is more likely wrong than right
+TEMPERATURES = np.round(np.arange(0.5, 3.01, 0.05), 2)
+BINS = 15
+
+# confidence per answer, and whether it is right, at a temperature
+Read = Callable[[float], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    temperature: float
+    threshold: float
+    accuracy: float
+    coverage: float
+    accuracy_unflagged: float
+    ece_before: float
+    ece_after: float
+    count: int
+    per_condition: dict[str, dict[str, float]]
+
+    def as_card(self) -> dict[str, object]:
+        card = asdict(self)
+        card["method"] = (
+            f"temperature minimising the log loss of the confidence; threshold the lowest "
+            f"(at least {MIN_THRESHOLD}) at which every condition's unflagged answers are "
+            f"≥ {TARGET_ACCURACY:.1%} right; on the validation split"
+        )
+        return card
+
+
+def expected_calibration_error(confidence: np.ndarray, right: np.ndarray) -> float:
+    """Mean |accuracy − confidence| over equal-width confidence bins, weighted by bin size."""
+    bins = np.minimum((confidence * BINS).astype(int), BINS - 1)
+    total = 0.0
+    for b in np.unique(bins):
+        inside = bins == b
+        total += inside.sum() * abs(right[inside].mean() - confidence[inside].mean())
+    return float(total / len(confidence))
+
+
+def log_loss(confidence: np.ndarray, right: np.ndarray) -> float:
+    p = np.clip(confidence, 1e-6, 1 - 1e-6)
+    return float(-np.mean(np.where(right, np.log(p), np.log(1 - p))))
+
+
+def summary(confidence: np.ndarray, right: np.ndarray, threshold: float) -> dict[str, float]:
+    kept = confidence >= threshold
+    return {
+        "count": len(right),
+        "accuracy": round(float(right.mean()), 4),
+        "coverage": round(float(kept.mean()), 4),
+        "accuracy_unflagged": round(float(right[kept].mean()), 4) if kept.any() else None,
+    }
+
+
+def lowest_threshold(confidence: np.ndarray, right: np.ndarray, groups: np.ndarray) -> float:
+    """The lowest threshold ≥ MIN_THRESHOLD at which every group meets the target."""
+    for threshold in np.unique(np.concatenate([[MIN_THRESHOLD], confidence])):
+        if threshold < MIN_THRESHOLD:
+            continue
+        kept = confidence >= threshold
+        if all(
+            right[kept & (groups == g)].mean() >= TARGET_ACCURACY
+            for g in np.unique(groups)
+            if (kept & (groups == g)).any()
+        ):
+            return float(threshold)
+    return 1.0
+
+
+def calibrate(read: Read, conditions: list[str]) -> Calibration:
+    """Temperature, then threshold, on one calibration set whose answers have `conditions`
+    ("layout/degradation": each part is a group the target must hold for)."""
+    raw_confidence, right = read(1.0)
+    losses = [log_loss(read(float(t))[0], right) for t in TEMPERATURES]
+    temperature = float(TEMPERATURES[int(np.argmin(losses))])
+    confidence, _ = read(temperature)
+    parts = [c.split("/") for c in conditions]
+    # Each sample counts in its layout group and in its degradation group.
+    doubled_conf = np.concatenate([confidence, confidence])
+    doubled_right = np.concatenate([right, right])
+    groups = np.array([p[0] for p in parts] + [p[-1] for p in parts])
+    threshold = lowest_threshold(doubled_conf, doubled_right, groups)
+    overall = summary(confidence, right, threshold)
+    per_condition = {
+        g: summary(doubled_conf[groups == g], doubled_right[groups == g], threshold)
+        for g in sorted(set(groups))
+    }
+    return Calibration(
+        temperature=temperature,
+        threshold=round(threshold, 6),
+        accuracy=overall["accuracy"],
+        coverage=overall["coverage"],
+        accuracy_unflagged=overall["accuracy_unflagged"],
+        ece_before=round(expected_calibration_error(raw_confidence, right), 4),
+        ece_after=round(expected_calibration_error(confidence, right), 4),
+        count=len(right),
+        per_condition=per_condition,
+    )

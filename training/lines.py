@@ -1,0 +1,203 @@
+"""Synthetic lines of handwritten digits for training the reader.
+
+A line is 1–12 MNIST digits composed on paper the way people write numbers on paperwork: freely
+(gaps from wide to heavy overlap, a sloping baseline, sizes and pen widths that vary), one per
+cell of a comb field or a row of boxes, on ruled or squared paper, or underlined. The page then
+goes through what scanning and photographing do to it (blur, grain, uneven contrast, JPEG, a
+1-bit threshold, a low source resolution) and through the serving preprocessing
+(`digits_core.ink.analyse`, which removes printed rules, then `digits_core.reading.line_of`),
+so the reader learns from exactly what it will be shown.
+"""
+
+import io
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from digits_core.ink import analyse
+from digits_core.reading import Line, line_of
+
+Rng = np.random.Generator
+LAYOUTS = ("free", "comb", "boxes", "ruled", "squared", "underline")
+LAYOUT_WEIGHTS = (0.45, 0.15, 0.12, 0.12, 0.08, 0.08)
+LENGTH_WEIGHTS = np.array([4, 5, 6, 7, 8, 8, 8, 7, 6, 5, 4, 4], dtype=float)  # 1..12 digits
+
+
+def digit_ink(rng: Rng, image: np.ndarray, height: int) -> np.ndarray:
+    """An MNIST digit's ink (0..1) cropped to its strokes, `height` px tall, its pen varied."""
+    alpha = image.astype(np.float32) / 255.0
+    rows = np.flatnonzero(alpha.max(axis=1) > 0.1)
+    cols = np.flatnonzero(alpha.max(axis=0) > 0.1)
+    alpha = alpha[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    scale = height / alpha.shape[0]
+    width = max(1, round(alpha.shape[1] * scale * rng.uniform(0.85, 1.15)))
+    ink = np.asarray(Image.fromarray(alpha, mode="F").resize((width, height), Image.BILINEAR))
+    # Half the digits get a thinner or bolder pen (pixels per side).
+    pen = rng.uniform(-0.04, 0.06) * height if rng.random() < 0.5 else 0.0
+    if abs(pen) >= 1:
+        size = round(abs(pen)) * 2 + 1
+        change = ndimage.grey_dilation if pen > 0 else ndimage.grey_erosion
+        ink = change(ink, size=(size, size))
+    return np.clip(ink, 0.0, 1.0)
+
+
+def paste(sheet: np.ndarray, ink: np.ndarray, top: int, left: int) -> None:
+    """Overlay ink on the sheet (darkest wins, as with real pens), clipped at the edges."""
+    bottom, right = (
+        min(sheet.shape[0], top + ink.shape[0]),
+        min(sheet.shape[1], left + ink.shape[1]),
+    )
+    top_c, left_c = max(0, top), max(0, left)
+    if bottom <= top_c or right <= left_c:
+        return
+    part = ink[top_c - top : bottom - top, left_c - left : right - left]
+    np.maximum(sheet[top_c:bottom, left_c:right], part, out=sheet[top_c:bottom, left_c:right])
+
+
+def free_layout(rng: Rng, inks: list[np.ndarray], size: int) -> np.ndarray:
+    """Digits side by side: wide gaps to ~35 % overlap, a sloping baseline, a little bounce."""
+    gaps = []
+    for ink in inks:
+        kind = rng.random()
+        if kind < 0.3:
+            gaps.append(-rng.uniform(0.05, 0.35) * ink.shape[1])
+        elif kind < 0.5:
+            gaps.append(rng.uniform(-0.05, 0.05) * size)
+        else:
+            gaps.append(rng.uniform(0.05, 0.8) * size)
+    width = int(sum(i.shape[1] for i in inks) + sum(max(g, 0) for g in gaps) + 2 * size)
+    slope = rng.uniform(-0.07, 0.07)
+    height = int(2.5 * size + abs(slope) * width)
+    sheet = np.zeros((height, width), np.float32)
+    x = size * 0.5
+    base = height / 2 + (-slope * width / 2)
+    for index, ink in enumerate(inks):
+        x += gaps[index] if index else 0
+        centre = base + slope * x + rng.uniform(-0.06, 0.06) * size
+        paste(sheet, ink, int(centre - ink.shape[0] / 2), int(x))
+        x += ink.shape[1]
+    return sheet
+
+
+def cells_layout(rng: Rng, inks: list[np.ndarray], size: int, boxed: bool) -> np.ndarray:
+    """One digit per cell of a comb (baseline + ticks) or a row of closed boxes."""
+    cell_w = int(size * rng.uniform(0.9, 1.6))
+    cell_h = int(size * rng.uniform(1.05, 1.5))
+    margin = size
+    count = len(inks) + int(rng.integers(0, 3))
+    sheet = np.zeros((cell_h + 2 * margin, count * cell_w + 2 * margin), np.float32)
+    for index, ink in enumerate(inks):
+        top = margin + (cell_h - ink.shape[0]) // 2 + int(rng.uniform(-0.15, 0.2) * cell_h)
+        left = margin + index * cell_w + (cell_w - ink.shape[1]) // 2
+        paste(sheet, ink, top, left + int(rng.uniform(-0.2, 0.2) * cell_w))
+    rules = np.zeros_like(sheet)
+    thick = int(rng.integers(1, 4))
+    level = rng.uniform(0.35, 1.0)
+    bottom = margin + cell_h
+    rules[bottom : bottom + thick, margin : margin + count * cell_w + thick] = level
+    tick_top = margin if boxed else bottom - int(cell_h * rng.uniform(0.2, 0.6))
+    if boxed:
+        rules[margin : margin + thick, margin : margin + count * cell_w + thick] = level
+    for cell in range(count + 1):
+        x = margin + cell * cell_w
+        rules[tick_top:bottom, x : x + thick] = level
+    return np.maximum(sheet, rules)
+
+
+def ruling(rng: Rng, sheet: np.ndarray, size: int, squared: bool, underline: bool) -> np.ndarray:
+    """Printed lines across the sheet: a rule under the number, ruled or squared paper."""
+    rules = np.zeros_like(sheet)
+    thick = int(rng.integers(1, 3 if not underline else 4))
+    level = rng.uniform(0.3, 1.0)
+    rows = np.flatnonzero(sheet.max(axis=1) > 0.2)
+    if underline:
+        y = min(sheet.shape[0] - thick, rows[-1] + int(rng.uniform(-0.1, 0.25) * size))
+        rules[y : y + thick, :] = level
+        return np.maximum(sheet, rules)
+    spacing = int(size * rng.uniform(0.6, 1.4))
+    for y in range(int(rng.integers(0, spacing)), sheet.shape[0], spacing):
+        rules[y : y + thick, :] = level
+    if squared:
+        for x in range(int(rng.integers(0, spacing)), sheet.shape[1], spacing):
+            rules[:, x : x + thick] = level
+    return np.maximum(sheet, rules)
+
+
+def photographed(rng: Rng, sheet: np.ndarray, size: int) -> tuple[np.ndarray, str]:
+    """Ink → a grayscale page as scanned or photographed (float 0..255, dark ink), and which
+    degradation it went through."""
+    if rng.random() < 0.5:
+        sheet = ndimage.gaussian_filter(sheet, rng.uniform(0.3, 0.05 * size + 0.3))
+    paper = rng.uniform(170, 255)
+    darkness = rng.uniform(0.45, 1.0) * paper
+    gray = paper - darkness * np.clip(sheet, 0, 1)
+    if rng.random() < 0.4:  # uneven light across the page
+        ramp = np.linspace(0, rng.uniform(-0.3, 0.3), gray.shape[1])[np.newaxis, :]
+        gray = gray * (1 + ramp)
+    gray = gray + rng.normal(0, rng.uniform(0, 10), gray.shape)
+    gray = np.clip(gray, 0, 255)
+    kind, degradation = rng.random(), "clean"
+    if kind < 0.15:  # low source resolution: digits 8–16 px tall, then upscaled
+        shrink = min(1.0, rng.uniform(8, 16) / size)
+        small = (max(1, round(gray.shape[1] * shrink)), max(1, round(gray.shape[0] * shrink)))
+        image = Image.fromarray(gray.astype(np.uint8)).resize(small, Image.BOX)
+        method = [Image.NEAREST, Image.BILINEAR, Image.BICUBIC][int(rng.integers(0, 3))]
+        gray = np.asarray(image.resize((gray.shape[1], gray.shape[0]), method), np.float32)
+        degradation = "low_resolution"
+    elif kind < 0.3:  # a 1-bit scan
+        low, high = float(gray.min()), float(gray.max())
+        level = low + rng.uniform(0.35, 0.65) * (high - low)
+        gray = np.where(gray < level, 0.0, 255.0)
+        degradation = "bilevel"
+    elif kind < 0.5:
+        buffer = io.BytesIO()
+        Image.fromarray(gray.astype(np.uint8)).save(
+            buffer, "JPEG", quality=int(rng.integers(30, 90))
+        )
+        gray = np.asarray(Image.open(buffer), np.float32)
+        degradation = "jpeg"
+    return gray.astype(np.float32), degradation
+
+
+def render_line(rng: Rng, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, str, str]:
+    """A random line of digits drawn from (images, labels): (grayscale page, its text, its
+    condition: layout/degradation)."""
+    count = int(rng.choice(12, p=LENGTH_WEIGHTS / LENGTH_WEIGHTS.sum())) + 1
+    picks = rng.integers(0, len(labels), size=count)
+    size = int(rng.uniform(16, 56))
+    layout = LAYOUTS[int(rng.choice(len(LAYOUTS), p=LAYOUT_WEIGHTS))]
+    jitter = 0.08 if layout in ("comb", "boxes") else 0.15
+    inks = [
+        digit_ink(rng, images[i], max(6, round(size * rng.uniform(1 - jitter, 1 + jitter))))
+        for i in picks
+    ]
+    if layout in ("comb", "boxes"):
+        sheet = cells_layout(rng, inks, size, boxed=layout == "boxes")
+    else:
+        sheet = free_layout(rng, inks, size)
+        if layout != "free":
+            sheet = ruling(
+                rng, sheet, size, squared=layout == "squared", underline=layout == "underline"
+            )
+    text = "".join(str(int(labels[i])) for i in picks)
+    gray, degradation = photographed(rng, sheet, size)
+    return gray, text, f"{layout}/{degradation}"
+
+
+def make_lines(
+    images: np.ndarray, labels: np.ndarray, count: int, seed: int
+) -> tuple[list[np.ndarray], list[str], list[str]]:
+    """`count` reader inputs (uint8 line pixels), their texts and conditions; a page whose
+    analysis finds no ink is drawn again."""
+    rng = np.random.default_rng(seed)
+    pixels, texts, conditions = [], [], []
+    while len(texts) < count:
+        gray, text, condition = render_line(rng, images, labels)
+        line: Line | None = line_of(analyse(gray))
+        if line is None:
+            continue
+        pixels.append((line.pixels * 255).astype(np.uint8))
+        texts.append(text)
+        conditions.append(condition)
+    return pixels, texts, conditions

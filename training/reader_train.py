@@ -1,0 +1,163 @@
+"""`python -m training.reader_train`: synthesise lines, train the reader with CTC, export it.
+
+Lines come from MNIST **training** digits: the first 55,000 for training lines, the last 5,000
+for validation lines (the model is chosen on those); MNIST test digits are never seen here, and
+the realistic report (`python -m training realistic`) measures the result on them once.
+Training stops at a time budget; the model exported is the one with the best validation score.
+"""
+
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import keras
+import numpy as np
+import tensorflow as tf
+import typer
+
+from training.data import DEFAULT_DATA_DIR, load_split
+from training.lines import make_lines
+from training.reader import Batches, ctc_loss, exact_rate, reader_model
+
+ROOT = Path(__file__).resolve().parent.parent
+VALIDATION = 5000  # the last MNIST training digits are the validation digits
+
+
+def digits_of(part: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) of a part: train, validation (MNIST training digits) or test."""
+    digits = load_split("test" if part == "test" else "train", data_dir)
+    if part == "train":
+        return digits.images[:-VALIDATION], digits.labels[:-VALIDATION]
+    if part == "validation":
+        return digits.images[-VALIDATION:], digits.labels[-VALIDATION:]
+    return digits.images, digits.labels
+
+
+def lines_job(args: tuple[str, int, int, Path]) -> tuple[list[np.ndarray], list[str], list[str]]:
+    part, count, seed, data_dir = args
+    return make_lines(*digits_of(part, data_dir), count, seed)
+
+
+def synthesise(count: int, val_count: int, seed: int, workers: int, data_dir: Path) -> tuple:
+    """(train Batches, validation Batches), made in `workers` processes."""
+    shards = max(1, workers * 4)
+    jobs = [("train", count // shards, seed * 1000 + i, data_dir) for i in range(shards)]
+    jobs.append(("validation", val_count, seed * 1000 + 999, data_dir))
+    with ProcessPoolExecutor(workers) as pool:
+        results = list(pool.map(lines_job, jobs))
+    train_pixels = [p for pixels, _, _ in results[:-1] for p in pixels]
+    train_texts = [t for _, texts, _ in results[:-1] for t in texts]
+    pixels, texts, _ = results[-1]
+    return Batches(train_pixels, train_texts), Batches(pixels, texts)
+
+
+def save_lines(path: Path, train: Batches, validation: Batches) -> None:
+    """Both sets in one .npz: lines concatenated along the width, with their widths."""
+    arrays = {}
+    for name, data in (("train", train), ("validation", validation)):
+        arrays[f"{name}_pixels"] = np.concatenate(data.pixels, axis=1)
+        arrays[f"{name}_widths"] = np.array([p.shape[1] for p in data.pixels])
+        arrays[f"{name}_texts"] = np.array(data.texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+
+
+def load_lines(path: Path) -> tuple[Batches, Batches]:
+    with np.load(path) as arrays:
+        sets = []
+        for name in ("train", "validation"):
+            edges = np.cumsum(arrays[f"{name}_widths"])[:-1]
+            pixels = np.split(arrays[f"{name}_pixels"], edges, axis=1)
+            sets.append(Batches(pixels, [str(t) for t in arrays[f"{name}_texts"]]))
+    return sets[0], sets[1]
+
+
+def main(
+    out: Annotated[Path, typer.Option(help="Where the Keras model goes.")] = ROOT
+    / "runs"
+    / "reader.keras",
+    init: Annotated[
+        Path | None, typer.Option(help="Continue from this saved model instead of new weights.")
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Keep the synthesised lines here and reuse them.")
+    ] = None,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate (cosine decay).")] = 2e-3,
+    lines: Annotated[int, typer.Option(help="Training lines to synthesise.")] = 100_000,
+    val_lines: Annotated[int, typer.Option(help="Validation lines.")] = 4000,
+    minutes: Annotated[float, typer.Option(help="Training time budget.")] = 45.0,
+    epochs: Annotated[int, typer.Option(help="Epochs at most.")] = 20,
+    width: Annotated[int, typer.Option(help="Base channel count of the model.")] = 32,
+    seed: Annotated[int, typer.Option(help="Seed of the synthesis and the weights.")] = 0,
+    workers: Annotated[int, typer.Option(help="Processes that synthesise lines.")] = 2,
+    data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = DEFAULT_DATA_DIR,
+) -> None:
+    """Train the reader within a time budget and keep the best model on validation lines."""
+    started = time.time()
+    if cache is not None and cache.is_file():
+        train, validation = load_lines(cache)
+    else:
+        train, validation = synthesise(lines, val_lines, seed, workers, data_dir)
+        if cache is not None:
+            save_lines(cache, train, validation)
+    made = time.time() - started
+    print(f"synthesised {len(train.texts)} + {len(validation.texts)} lines in {made:.0f} s")
+    tf.random.set_seed(seed)
+    model = reader_model(width) if init is None else keras.models.load_model(init)
+    rng = np.random.default_rng(seed)
+    steps_per_epoch = -(-len(train.texts) // train.batch_size)
+    budget_steps = steps_per_epoch * epochs
+    schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, budget_steps, alpha=0.02)
+    optimizer = tf.keras.optimizers.Adam(schedule)
+
+    @tf.function(reduce_retracing=True)
+    def step(images: tf.Tensor, labels: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            loss = ctc_loss(model(images, training=True), labels, lengths)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss
+
+    history, best = [], -1.0
+    deadline = started + minutes * 60
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for epoch in range(epochs):
+        losses = []
+        for images, labels, lengths in train.batches(rng, augment=True):
+            losses.append(float(step(images, labels, lengths)))
+            if time.time() > deadline:
+                break
+        score = exact_rate(model, validation)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": float(np.mean(losses)),
+                "val_exact": score,
+                "steps": len(losses),
+                "seconds": round(time.time() - started),
+            }
+        )
+        print(json.dumps(history[-1]), flush=True)
+        if score > best:
+            best = score
+            model.save(out)
+        if time.time() > deadline:
+            break
+    summary = {
+        "lines": len(train.texts),
+        "val_lines": len(validation.texts),
+        "width": width,
+        "params": model.count_params(),
+        "best_val_exact": best,
+        "history": history,
+        "synthesis_seconds": round(made),
+        "seconds": round(time.time() - started),
+    }
+    out.with_suffix(".json").write_text(json.dumps(summary, indent=2))
+    print(f"best validation exact match {best:.4f}; saved {out}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
