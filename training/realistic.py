@@ -94,10 +94,13 @@ def read_digits(model: DigitModel, numbers: list[Sample]) -> list[list]:
     return read_numbers(grays, model.predict_scores)
 
 
-def read_texts(model: DigitModel, numbers: list[Sample]) -> list[tuple[str, float, bool]]:
+def read_texts(
+    model: DigitModel, numbers: list[Sample], segmented: list[list] | None = None
+) -> list[tuple[str, float, bool]]:
     """THE number-reading call of the evaluation: (text, confidence, uncertain) per sample,
-    `uncertain` being the reader's own flag before any threshold. Swap the reader here."""
-    read = read_digits(model, numbers)
+    `uncertain` being the reader's own flag before any threshold. Swap the reader here.
+    `segmented`: the segmenter's output when already computed (spares a second pass)."""
+    read = read_digits(model, numbers) if segmented is None else segmented
     texts = ["".join(str(d.digit) for d in found) for found in read]
     lowest = [min((d.confidence for d in found), default=0.0) for found in read]
     return [(t, c, not found) for t, c, found in zip(texts, lowest, read, strict=True)]
@@ -112,12 +115,12 @@ def score(model: DigitModel, prepared: Prepared, numbers: list[Sample]) -> Score
     confidence = probabilities.max(axis=1) * readable
     labels = [s.label for s in prepared.samples]
     correct = np.array([str(d) == label for d, label in zip(digits, labels, strict=True)])
-    texts = read_texts(model, numbers)
-    lowest = np.array([c for _, c, _ in texts], dtype=np.float64)
-    number_correct = np.array([t == s.label for (t, _, _), s in zip(texts, numbers, strict=True)])
     # The digits of numbers read at the right length join the calibration (the segmenter's
     # per-digit confidences; a reader without them contributes none).
     read = read_digits(model, numbers) if PIECES_FROM_SEGMENTER else []
+    texts = read_texts(model, numbers, read if PIECES_FROM_SEGMENTER else None)
+    lowest = np.array([c for _, c, _ in texts], dtype=np.float64)
+    number_correct = np.array([t == s.label for (t, _, _), s in zip(texts, numbers, strict=True)])
     aligned = [(d, s.label) for d, s in zip(read, numbers, strict=True) if len(d) == len(s.label)]
     pieces = [
         (d.confidence, str(d.digit) == c)

@@ -118,17 +118,18 @@ def plot_risk(results: "Results", context: Context, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     _, scored, calibration = results[0]
-    figure, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True)
+    figure, axes = plt.subplots(1, 2, figsize=(13, 7), sharey=True)
     groups = [
         ("single digits", [n for n in context.singles if n in context.descriptions]),
         ("numbers (exact)", list(context.numbers)),
     ]
     for axis, (title, names) in zip(axes, groups, strict=True):
-        colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(1, len(names))))
-        for colour, name in zip(colours, names, strict=True):
+        colours = plt.get_cmap("nipy_spectral")(np.linspace(0.02, 0.95, max(1, len(names))))
+        for index, (colour, name) in enumerate(zip(colours, names, strict=True)):
             confidence, correct = condition_arrays(scored, name, context)
             coverage, risk = risk_coverage(confidence, correct)
-            axis.plot(coverage, risk, color=colour, label=name, linewidth=1.2)
+            style = ["-", "--", ":"][index % 3]
+            axis.plot(coverage, risk, style, color=colour, label=name, linewidth=1.2)
             kept = confidence >= calibration.threshold
             axis.plot([kept.mean()], [1 - correct[kept].mean() if kept.any() else 0], "o",
                       color=colour, markersize=4)  # fmt: skip
@@ -137,7 +138,7 @@ def plot_risk(results: "Results", context: Context, path: Path) -> None:
         axis.set_yscale("symlog", linthresh=0.01)
         axis.set_xlabel("coverage (share answered, most confident first)")
         axis.set_title(f"{scored.name}: {title}")
-        axis.legend(fontsize=6, ncol=2, loc="upper left")
+        axis.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     axes[0].set_ylabel("error rate among the answered")
     figure.suptitle("Risk–coverage per condition (dots: the calibrated threshold)")
     figure.tight_layout()

@@ -52,7 +52,7 @@ def calibration_lines(results: "Results", risk_figure: str, coverage_figure: str
     for _, scored, calibration in results:
         failing = ", ".join(calibration.failing()) or "none"
         lines.append(
-            f"| {scored.name} | {calibration.threshold:.4f} | {calibration.pooled:.4f} | "
+            f"| {scored.name} | {calibration.threshold:.6f} | {calibration.pooled:.6f} | "
             f"{calibration.coverage:.2%} | {calibration.accuracy:.3%} | {calibration.samples} "
             f"| {failing} |"
         )

@@ -176,3 +176,20 @@ def test_command_prints_every_condition() -> None:
     assert result.exit_code == 0, result.output
     for name in [*SINGLE, *NO_DIGIT, *NUMBER_DESCRIPTIONS]:
         assert name in result.output
+
+
+def test_command_writes_the_report_without_touching_the_cards(tmp_path) -> None:
+    from training.realistic import ROOT
+
+    card = ROOT / "models" / "digits.json"
+    before = card.read_text()
+    report = tmp_path / "realistic.md"
+    options = ["--count", "2", "--numbers", "2", "--compare", "none", "--no-cards"]
+    result = CliRunner().invoke(app, ["realistic", *options, "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    text = report.read_text()
+    for name in [*SINGLE, *NO_DIGIT, *NUMBER_DESCRIPTIONS]:
+        assert f"| {name} |" in text
+    assert "Tesseract 5" in text and "RapidOCR" in text and "held-out ≥ 99.5 %" in text
+    assert (tmp_path / "figures" / "realistic_risk_coverage.png").stat().st_size > 0
+    assert card.read_text() == before
