@@ -29,6 +29,7 @@ class Context:
     count: int
     number_count: int
     seed: int
+    fingerprint: str = ""  # training.peers.fingerprint of the whole set (singles + numbers)
 
 
 def peer_results(context: Context, path: Path = PEERS_FILE) -> dict[str, dict]:
@@ -37,7 +38,8 @@ def peer_results(context: Context, path: Path = PEERS_FILE) -> dict[str, dict]:
     if not found:
         return {}
     same = (found.get("seed"), found.get("count"), found.get("numbers"))
-    if same != (context.seed, context.count, context.number_count):
+    other = context.fingerprint and found.get("fingerprint") not in (None, context.fingerprint)
+    if same != (context.seed, context.count, context.number_count) or other:
         print(f"{path.name} is for another set {same}: no peer columns")
         return {}
     return {name: entry["conditions"] for name, entry in found.get("peers", {}).items()}
