@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--workers 2] [--out bench/results/]`: measure, print, write JSON."""
+"""`python -m bench [--quick] [--peers] [--workers 2] [--out DIR]`: measure, print, write JSON."""
 
 import argparse
 import os
@@ -13,7 +13,7 @@ from typing import Any
 
 import onnxruntime
 
-from bench import floors, phases, server, sizes
+from bench import floors, peers, phases, server, sizes
 from bench.inputs import DESCRIPTIONS, KINDS, ROOT, Inputs, make_inputs
 from bench.loadgen import Payload, load
 from bench.payloads import all_payloads
@@ -30,6 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="service worker processes")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--peers", action="store_true", help="also compare with a BentoML service (bench-peers)"
+    )
     return parser.parse_args(argv)
 
 
@@ -151,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.model.is_file():
         print(f"bench: model not found: {args.model}", file=sys.stderr)
         return 2
+    if args.peers and not peers.available():
+        print("bench: --peers needs BentoML: pip install -e '.[bench-peers]'", file=sys.stderr)
+        return 2
     stamp = time.strftime("%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")
     log("generating inputs from MNIST test digits")
     inputs = make_inputs()
@@ -172,11 +178,14 @@ def main(argv: list[str] | None = None) -> int:
         "runtime_mb": total_mb,
         "runtime_each_mb": each_mb,
         "docker_image_mb": sizes.docker_image_mb(),
+        "slim_image_mb": sizes.docker_image_mb("python:3.11-slim"),
     }
     with floors.Floors(args.model, inputs.images, inputs.tensors, args.workers) as pool:
         results["floors"] = measure_floors(pool, args.model, inputs, args.quick)
         results["client_ceiling"] = client_ceiling(args.quick)
         results["service"] = measure_service(pool, args.model, inputs, args.workers, args.quick)
+    if args.peers:
+        results["peers"] = peers.measure(args.model, inputs, args.workers, args.quick)
     results["meta"]["loadavg_end"] = os.getloadavg()
     checks = targets(results)
     results["targets"] = [check.as_dict() for check in checks]

@@ -69,24 +69,38 @@ class Server:
 def start(model: Path, workers: int, log_dir: Path | None = None) -> Server:
     """Spawn the service with production settings and wait for /ready to answer 200."""
     port = free_port()
-    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="digits-bench-"))
-    log = log_dir / f"server-{port}.log"
     command = [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--model", str(model)]
+    return spawn(command, port, "/ready", log_dir=log_dir)
+
+
+def spawn(
+    command: list[str],
+    port: int,
+    ready_path: str,
+    *,
+    env: dict[str, str] | None = None,
+    log_dir: Path | None = None,
+) -> Server:
+    """Spawn `command` (serving on `port`) and wait for GET `ready_path` to answer 200."""
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="digits-bench-"))
+    log = log_dir / f"server-{port}.log"
     with log.open("wb") as sink:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, env=env
+        )
     server = Server(process=process, port=port, log=log, cold_start=float("nan"))
     deadline = started + READY_TIMEOUT
     while time.perf_counter() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"service exited with {process.returncode}:\n{server.log_tail()}")
-        if get_status(port, "/ready", timeout=1.0) == 200:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_tail()}")
+        if get_status(port, ready_path, timeout=1.0) == 200:
             server.cold_start = time.perf_counter() - started
             return server
         time.sleep(0.005)
     server.stop()
-    raise RuntimeError(f"service not ready after {READY_TIMEOUT:.0f} s:\n{server.log_tail()}")
+    raise RuntimeError(f"server not ready after {READY_TIMEOUT:.0f} s:\n{server.log_tail()}")
 
 
 @contextmanager
