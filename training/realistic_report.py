@@ -79,7 +79,12 @@ def rows(results: "Results", context: Context, peers: dict[str, dict]) -> list[l
             row.append(f"{flagged.mean():.1%} flagged" if right is None else f"{right.mean():.2%}")
         for peer in PEERS:
             found = peers.get(peer, {}).get(name)
-            row.append(f"{found['accuracy']:.2%}" if found else "–")
+            if not found:
+                row.append("–")
+                continue
+            # A slow peer may have read only the first images of the condition: say how many.
+            few = f" (first {found['count']})" if found["count"] != int(row[1]) else ""
+            row.append(f"{found['accuracy']:.2%}{few}")
         table.append(row)
     return table
 

@@ -18,7 +18,8 @@ def intro_lines(context: "Context", with_peers: bool) -> list[str]:
         "and RapidOCR (PP-OCRv4 ONNX weights of `rapidocr_onnxruntime`; detection, then "
         "recognition of the whole image if nothing is detected), both given the grayscale our "
         "`decode_image` makes and keeping only the digits they read; on no-digit conditions a "
-        "peer is right when it reads nothing."
+        "peer is right when it reads nothing. A peer cell marked *(first n)* is measured on "
+        "the first n images of the condition only (RapidOCR is slow on 2 shared cores)."
         if with_peers
         else "No peer columns: `reports/results/realistic_peers.json` is missing or was "
         "computed on another set (`python -m training.peers`)."
