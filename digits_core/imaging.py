@@ -7,6 +7,7 @@ longer side 20 px, centred by centre of mass (how MNIST itself was made).
 """
 
 import io
+import math
 import warnings
 
 import numpy as np
@@ -23,6 +24,7 @@ NEAR_SHARE = 0.05  # a component this share of the largest one's area may belong
 NEAR_REACH = 0.5  # ... if it is within this share of the digit's size from it
 COARSE_SIDE = 160  # a first look at this resolution finds most digits at a quarter of the cost
 COARSE_DIGIT = 48  # ... and suffices when the digit spans this many pixels there (≥ 2× MNIST's)
+FINE_DIGIT = 64  # a smaller digit is looked at again where it spans about this many pixels
 MIN_DIGIT_PX = 6  # a digit is at least this many working pixels tall or wide
 MIN_DIGIT_SHARE = 0.01  # ... and this share of the image's longer side
 BLOB_SOLID = 0.95  # see looks_like_digit
@@ -235,22 +237,41 @@ def dark_inside(found: Ink, own: np.ndarray, box: tuple[int, int, int, int]) -> 
     return float(np.median(window[holes])) < ink + 0.5 * (paper - ink)
 
 
+def digit_extent(found: Ink, labels: np.ndarray) -> int:
+    """The longer side, in working pixels, of the box around the given components."""
+    chosen = np.zeros(found.count, dtype=bool)
+    chosen[labels - 1] = True
+    top, left, bottom, right = union_box(found, chosen)
+    return max(bottom - top, right - left)
+
+
 def prepare_digit(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     """Grayscale image of one digit (either polarity, 0..255) → (28×28 input, has_digit).
 
     `has_digit` is False for blank paper, an empty canvas, specks only or a solid blob; the
     array is then all zero or the blob's shape, and the caller should not trust a prediction.
+    The ink is analysed at the resolution the decision needs: a first look at COARSE_SIDE; a
+    digit smaller than COARSE_DIGIT there is looked at again where it spans about FINE_DIGIT
+    pixels, and only an image with no ink at either look is analysed at full working size.
     """
     found = analyse(gray, COARSE_SIDE)
     if found.count:
         labels = digit_components(found)
-        top, left, bottom, right = union_box(found, np.isin(np.arange(1, found.count + 1), labels))
-    if not found.count or max(bottom - top, right - left) < COARSE_DIGIT:
-        # A small digit in a big image (or none): look again at the full working resolution.
-        found = analyse(gray)
-        if found.count == 0:
-            return np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32), False
-        labels = digit_components(found)
+        extent = digit_extent(found, labels)
+        if extent >= COARSE_DIGIT or found.scale == 1.0:
+            return fit_to_mnist(crop_ink(found, labels)[0]), looks_like_digit(found, labels)
+        side = math.ceil(COARSE_SIDE * FINE_DIGIT / max(extent, 1))
+        if side < WORK_SIDE and side < max(gray.shape):
+            found = analyse(gray, side)
+            if found.count:
+                labels = digit_components(found)
+                if digit_extent(found, labels) >= COARSE_DIGIT:
+                    return fit_to_mnist(crop_ink(found, labels)[0]), looks_like_digit(found, labels)
+    # A small digit in a big image (or none): look again at the full working resolution.
+    found = analyse(gray)
+    if found.count == 0:
+        return np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32), False
+    labels = digit_components(found)
     return fit_to_mnist(crop_ink(found, labels)[0]), looks_like_digit(found, labels)
 
 
