@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.model = model = engine.model
         metrics.set_model_info(model.name, model.version, model.sha256)
         await run_in_threadpool(model.warm_up)
+        await run_in_threadpool(engine.reader.warm_up)
         app.state.ready = True
         try:
             yield
@@ -58,10 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.ready = False
     install_error_handlers(app)
-    install_middleware(
-        app, settings, [DOCS_URL, REDOC_URL]
-    )  # limits, API key, CORS, headers, request id, logs
-    app.add_middleware(metrics.MetricsMiddleware)  # outermost: counts guard answers too
+    # THE request layer: metrics, request id, logs, headers, CORS, API key, limits, timeout.
+    install_middleware(app, settings, [DOCS_URL, REDOC_URL])
     for router in (
         health.router,
         metrics.router,

@@ -1,11 +1,10 @@
-"""Prometheus metrics: the metric objects, a pure ASGI middleware and GET /metrics.
+"""Prometheus metrics: the metric objects and GET /metrics (`service.middleware.Gate` counts).
 
 With `--workers > 1`, `python -m service` sets PROMETHEUS_MULTIPROC_DIR before the workers
 start, so every worker writes its samples there and /metrics aggregates all of them.
 """
 
 import os
-import time
 
 import numpy as np
 from fastapi import APIRouter
@@ -19,7 +18,6 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -88,37 +86,3 @@ def count_predictions(digits: np.ndarray) -> None:
 
 def count_error(code: str) -> None:
     ERRORS.labels(code=code).inc()
-
-
-class MetricsMiddleware:
-    """Pure ASGI middleware: count, time and track in-flight HTTP requests.
-
-    The route label is the matched path template (e.g. `/v1/predict`), never the raw path,
-    so unknown URLs cannot blow up the label set.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        started = time.perf_counter()
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        IN_FLIGHT.inc()
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            IN_FLIGHT.dec()
-            route = getattr(scope.get("route"), "path", "unmatched")
-            labels = {"route": route, "status": str(status)}
-            REQUESTS.labels(**labels).inc()
-            REQUEST_LATENCY.labels(**labels).observe(time.perf_counter() - started)

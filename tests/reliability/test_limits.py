@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from service.limits import BodyLimitMiddleware, InFlightMiddleware, TimeoutMiddleware
+from service.middleware import Gate
 from tests.live import LiveServer, live_server
 from tests.reliability.rawhttp import chunk, read_answer, start_request
 
@@ -64,7 +64,7 @@ class Exchange:
 
 def test_body_limit_stops_pulling_chunks_once_past_the_limit() -> None:
     exchange = Exchange([b"x" * KB] * 100)
-    anyio.run(exchange.run, BodyLimitMiddleware(reading_app, max_bytes=4 * KB))
+    anyio.run(exchange.run, Gate(reading_app, max_bytes=4 * KB, observe=False))
     assert exchange.status == 413
     assert exchange.body["code"] == "payload_too_large"
     assert exchange.pulled == 5  # the chunk that crossed the limit, not the 95 after it
@@ -72,7 +72,7 @@ def test_body_limit_stops_pulling_chunks_once_past_the_limit() -> None:
 
 def test_body_limit_refuses_a_large_content_length_without_reading() -> None:
     exchange = Exchange([b"x" * KB], {"Content-Length": str(10 * KB)})
-    anyio.run(exchange.run, BodyLimitMiddleware(reading_app, max_bytes=4 * KB))
+    anyio.run(exchange.run, Gate(reading_app, max_bytes=4 * KB, observe=False))
     assert (exchange.status, exchange.body["code"], exchange.pulled) == (
         413,
         "payload_too_large",
@@ -82,7 +82,7 @@ def test_body_limit_refuses_a_large_content_length_without_reading() -> None:
 
 def test_body_limit_lets_a_body_at_the_limit_through() -> None:
     exchange = Exchange([b"x" * KB] * 4)
-    anyio.run(exchange.run, BodyLimitMiddleware(reading_app, max_bytes=4 * KB))
+    anyio.run(exchange.run, Gate(reading_app, max_bytes=4 * KB, observe=False))
     assert exchange.status == 200
 
 
@@ -93,7 +93,7 @@ def test_in_flight_limit_refuses_the_extra_request_and_spares_health() -> None:
         await release.wait()
         await reading_app(scope, receive, send)
 
-    middleware = InFlightMiddleware(held_app, limit=2)
+    middleware = Gate(held_app, max_in_flight=2, observe=False)
     held = [Exchange([b"{}"]) for _ in range(2)]
     extra, health, after = Exchange([b"{}"]), Exchange([b""]), Exchange([b"{}"])
 
@@ -120,7 +120,7 @@ def test_timeout_answers_504_instead_of_hanging() -> None:
         await anyio.sleep_forever()
 
     exchange = Exchange([b""])
-    anyio.run(exchange.run, TimeoutMiddleware(stuck_app, seconds=0.05))
+    anyio.run(exchange.run, Gate(stuck_app, timeout=0.05, observe=False))
     assert exchange.status == 504 and exchange.body["code"] == "timeout"
 
 

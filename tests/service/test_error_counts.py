@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from starlette.types import Receive, Scope, Send
 
 from service.app import create_app
-from service.limits import InFlightMiddleware
+from service.middleware import Gate
 from service.settings import Settings
 from tests.conftest import MODEL_PATH
 from tests.reliability.cases import BATCH, Case, all_cases, multipart
@@ -102,7 +102,7 @@ def test_an_overload_refusal_counts_once() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    middleware = InFlightMiddleware(held_app, limit=1)
+    middleware = Gate(held_app, max_in_flight=1, observe=False)
     statuses: list[int] = []
 
     async def call() -> None:
