@@ -85,12 +85,16 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
 
 def flatten_alpha(image: Image.Image) -> np.ndarray:
     """LA image → grayscale composited on paper of the opposite tone to its opaque strokes."""
-    luma, alpha = (np.asarray(band, dtype=np.float32) for band in image.split())
-    alpha = alpha / 255.0
-    opaque = alpha > 0.5
+    pair = np.asarray(image)  # one [h, w, 2] uint8 copy instead of two bands
+    alpha8 = pair[..., 1]
+    opaque = alpha8 > 127  # alpha / 255 > 0.5
     # Fully opaque or fully transparent: the alpha channel carries no drawing.
-    if opaque.all() or not opaque.any():
-        return luma if opaque.all() else np.full_like(luma, 255.0)
+    if not opaque.any():
+        return np.full(alpha8.shape, 255.0, dtype=np.float32)
+    luma = pair[..., 0].astype(np.float32)
+    if opaque.all():
+        return luma
+    alpha = alpha8.astype(np.float32) / np.float32(255.0)
     paper = 0.0 if float(luma[opaque].mean()) > 127.5 else 255.0
     return luma * alpha + paper * (1.0 - alpha)
 
