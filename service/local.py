@@ -22,8 +22,10 @@ def as_api_error(error: DigitsError) -> DigitsAPIError:
 class LocalBackend:
     """A `digits_client.classify.Backend` over one in-process engine."""
 
-    def __init__(self, model_path: Path | None, *, read: bool = False) -> None:
-        overrides = {} if model_path is None else {"model_path": model_path}
+    def __init__(self, model_path: Path | None, *, read: bool = False, threads: int = 0) -> None:
+        overrides: dict[str, Any] = {} if model_path is None else {"model_path": model_path}
+        if threads:  # one Ray actor per CPU: one onnxruntime and one decode thread each
+            overrides.update(intra_op_threads=threads, prep_threads=threads)
         self.read = read
         self.engine = Engine.load(Settings(workers=1, **overrides))
 

@@ -12,8 +12,9 @@ from tqdm import tqdm
 
 from digits_client import classify as pipeline
 from digits_client.client import DigitsAPIError, DigitsClient, DigitsConnectionError
-from digits_client.results import Row, RowWriter, Summary, prepare_resume
-from digits_client.sources import DEFAULT_MAX_BYTES, Limits, iter_items
+from digits_client.listing import iter_args
+from digits_client.results import Row, Summary, open_writer, prepare_resume
+from digits_client.sources import DEFAULT_MAX_BYTES, Limits
 
 app = typer.Typer(
     name="digits",
@@ -101,14 +102,43 @@ def train(ctx: typer.Context) -> None:
 @app.command("classify")
 def classify_command(
     paths: Annotated[
-        list[Path], typer.Argument(help="Image files, folders (recursive), .zip, multi-page TIFF.")
+        list[str],
+        typer.Argument(
+            help="Image files, folders (recursive), .zip, multi-page TIFF; local paths or "
+            "filesystem URIs (s3://…, gs://…, file://…)."
+        ),
     ],
     read: Annotated[bool, typer.Option("--read", help="Read multi-digit numbers.")] = False,
     url: UrlOption = None,
     model: ModelOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="results.csv or results.jsonl (default: CSV on stdout)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="results.csv, results.jsonl, or a Parquet dataset folder (results/ or "
+            "results.parquet) (default: CSV on stdout).",
+        ),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine", help="local (in-process, or --url) or ray (a Ray Data actor pool)."
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --engine ray: `auto` joins the running cluster, "
+            "ray://host:10001 a remote one; default: start Ray here.",
+        ),
+    ] = None,
+    actors: Annotated[
+        int | None,
+        typer.Option(
+            "--actors", min=1, help="With --engine ray: engine actors (default: one per CPU)."
+        ),
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Batches in flight.")] = 2,
     batch_size: Annotated[int, typer.Option(min=1, max=512, help="Images per batch.")] = 32,
@@ -125,17 +155,24 @@ def classify_command(
     """Classify every image under PATHs into CSV/JSONL rows: source, answer, confidence, error."""
     if resume and out is None:
         raise typer.BadParameter("--resume needs --out", param_hint="--resume")
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter("use local or ray", param_hint="--engine")
+    if engine == "ray" and url:
+        raise typer.BadParameter("--engine ray runs the model itself; drop --url", "--engine")
     done: set[str] = set()
     if resume and out is not None:
         try:
             done = prepare_resume(out, read=read)
         except (ValueError, OSError) as exc:
             raise typer.BadParameter(str(exc), param_hint="--out") from exc
-    backend = make_backend(url, model, api_key, timeout, retries, read=read)
+    backend = None
+    if engine == "local":
+        backend = make_backend(url, model, api_key, timeout, retries, read=read)
     try:
-        writer = RowWriter(out, read=read, append=resume)
+        writer = open_writer(out, read=read, append=resume)
     except OSError as exc:
-        backend.close()
+        if backend is not None:
+            backend.close()
         raise typer.BadParameter(f"cannot write {out}: {exc}", param_hint="--out") from exc
     summary = Summary()
 
@@ -145,7 +182,7 @@ def classify_command(
             return True
         return False
 
-    items = iter_items(paths, skip=skip, limits=Limits(max_bytes=max_file_bytes))
+    limits = Limits(max_bytes=max_file_bytes)
     progress = tqdm(unit="img", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
 
     def on_row(row: Row) -> None:
@@ -154,6 +191,15 @@ def classify_command(
         progress.update()
 
     started = time.perf_counter()
+    if backend is None:
+        try:
+            run_ray(paths, on_row, skip, read, model, ray_address, actors, batch_size, limits)
+        finally:
+            progress.close()
+            writer.close()
+        typer.echo(summary.line(time.perf_counter() - started), err=True)
+        return
+    items = iter_args(paths, skip=skip, limits=limits)
     try:
         pipeline.run(
             items,
@@ -175,6 +221,38 @@ def classify_command(
         writer.close()
         backend.close()
     typer.echo(summary.line(time.perf_counter() - started), err=True)
+
+
+def run_ray(
+    paths: list[str],
+    on_row: Any,
+    skip: Any,
+    read: bool,
+    model: Path | None,
+    address: str | None,
+    actors: int | None,
+    batch_size: int,
+    limits: Limits,
+) -> None:
+    """`--engine ray`: the server's Ray Data pipeline, imported only now."""
+    try:
+        from service.ray_engine import run
+    except ImportError as exc:
+        raise fail(NO_SERVER.format(what="--engine ray") + f" ({exc})", 2) from exc
+    try:
+        run(
+            paths,
+            on_row,
+            read=read,
+            model=model,
+            address=address,
+            actors=actors,
+            batch_size=batch_size,
+            limits=limits,
+            skip=skip,
+        )
+    except ImportError as exc:  # the server is there, Ray is not
+        raise fail(str(exc), 2) from exc
 
 
 def answer_one(

@@ -1,9 +1,13 @@
-"""Result rows of `digits classify`: CSV or JSONL output, flushed per row, and resume."""
+"""Result rows of `digits classify`: CSV or JSONL (flushed per row) or a Parquet dataset folder,
+and resume."""
 
 import csv
 import json
+import os
 import sys
-from dataclasses import dataclass
+import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -83,11 +87,132 @@ class RowWriter:
             self.handle.close()
 
 
+NO_PARQUET = "Parquet output needs pyarrow: pip install 'digits-client[parquet]' (or '.[ray]')"
+
+
+def is_parquet(out: Path | None) -> bool:
+    """Parquet for a folder: an existing directory, a name without suffix, or `*.parquet`."""
+    if out is None:
+        return False
+    return out.is_dir() or out.suffix.lower() in ("", ".parquet")
+
+
+def parquet_schema(read: bool) -> "Any":
+    import pyarrow as pa
+
+    answer = pa.field("text", pa.string()) if read else pa.field("digit", pa.int64())
+    return pa.schema(
+        [
+            pa.field("source", pa.string()),
+            answer,
+            pa.field("confidence", pa.float64()),
+            pa.field("uncertain", pa.bool_()),
+            pa.field("error", pa.string()),
+            pa.field("detail", pa.string()),
+        ]
+    )
+
+
+@dataclass
+class ParquetWriter:
+    """Rows into a Parquet dataset folder, one `part-<run>-<n>.parquet` file per flush.
+
+    A file is written under a temporary name and renamed when complete, so a killed run leaves
+    only whole files (resume reads them) and loses at most the rows not flushed yet.
+    """
+
+    folder: Path
+    read: bool
+    rows_per_file: int = 4096
+    seconds_per_file: float = 5.0
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    buffer: list[Row] = field(default_factory=list)
+    written: int = 0
+    last_flush: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise OSError(NO_PARQUET) from exc
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.schema = parquet_schema(self.read)
+
+    def write(self, row: Row) -> None:
+        self.buffer.append(row)
+        elapsed = time.monotonic() - self.last_flush
+        if len(self.buffer) >= self.rows_per_file or elapsed >= self.seconds_per_file:
+            self.flush()
+
+    def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        if not self.buffer:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows, self.buffer = self.buffer, []
+        answers = [
+            None if r.answer is None else r.answer if self.read else int(r.answer) for r in rows
+        ]
+        table = pa.table(
+            [
+                [r.source for r in rows],
+                answers,
+                [r.confidence for r in rows],
+                [r.uncertain for r in rows],
+                [r.error for r in rows],
+                [r.detail for r in rows],
+            ],
+            schema=self.schema,
+        )
+        name = f"part-{self.run}-{self.written:05d}.parquet"
+        temporary = self.folder / f".{name}.tmp"
+        pq.write_table(table, temporary)
+        os.replace(temporary, self.folder / name)
+        self.written += 1
+
+    def close(self) -> None:
+        self.flush()
+
+
+def open_writer(out: Path | None, *, read: bool, append: bool) -> "RowWriter | ParquetWriter":
+    """The writer for `out`: a Parquet folder, else CSV/JSONL by extension (stdout: CSV)."""
+    if is_parquet(out):
+        assert out is not None
+        if out.exists() and not out.is_dir():
+            raise OSError(f"{out} exists and is not a folder")
+        if not append and out.is_dir() and any(out.glob("*.parquet")):
+            raise OSError(f"{out} already holds Parquet files; pass --resume or another folder")
+        return ParquetWriter(out, read)
+    return RowWriter(out, read=read, append=append)
+
+
+def parquet_done(out: Path, *, read: bool) -> set[str]:
+    """Sources in a Parquet folder's complete files; a crash's temporary files are removed."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ValueError(NO_PARQUET) from exc
+    for leftover in out.glob(".part-*.tmp"):
+        leftover.unlink()
+    answer_key = columns(read)[1]
+    done: set[str] = set()
+    for file in sorted(out.glob("*.parquet")):
+        table = pq.read_table(file)
+        if answer_key not in table.column_names:
+            raise ValueError(f"{out} does not hold `{answer_key}` results")
+        done.update(table.column("source").to_pylist())
+    return done
+
+
 def prepare_resume(out: Path, *, read: bool) -> set[str]:
     """Sources already in `out`; a half-written last line (from a crash) is cut off first.
 
     Raises ValueError when the file holds the other kind of results (digit vs text).
     """
+    if is_parquet(out):
+        return parquet_done(out, read=read) if out.is_dir() else set()
     if not out.exists() or out.stat().st_size == 0:
         return set()
     with out.open("rb+") as handle:

@@ -146,31 +146,55 @@ def read_bounded(handle: BinaryIO, max_bytes: int) -> bytes:
 
 
 def zip_items(path: Path, skip: Callable[[str], bool], limits: Limits) -> Iterator[SourceItem]:
+    """One item per file member of a zip file on disk."""
+    yield from archive_items(str(path), path, skip, limits)
+
+
+def archive_items(
+    source: str, file: Path | BinaryIO, skip: Callable[[str], bool], limits: Limits
+) -> Iterator[SourceItem]:
     """One item per file member; members are decompressed one at a time, bounded in size."""
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError) as exc:
-        if not skip(str(path)):
-            yield SourceItem(str(path), error=source_error("invalid_archive", f"Not a zip: {exc}"))
+        if not skip(source):
+            yield SourceItem(source, error=source_error("invalid_archive", f"Not a zip: {exc}"))
         return
     with archive:
         for info in archive.infolist():
             if info.is_dir() or info.filename.startswith("__MACOSX/"):
                 continue
-            source = f"{path}:{info.filename}"
+            member = f"{source}:{info.filename}"
             is_tiff = Path(info.filename).suffix.lower() in TIFF_SUFFIXES
-            if not is_tiff and skip(source):
+            if not is_tiff and skip(member):
                 continue
             try:
                 data = read_member(archive, info, limits.max_bytes)
             except SourceError as exc:
-                if not skip(source):
-                    yield SourceItem(source, error=exc)
+                if not skip(member):
+                    yield SourceItem(member, error=exc)
                 continue
             if is_tiff:
-                yield from tiff_items(source, data, skip, limits)
+                yield from tiff_items(member, data, skip, limits)
             else:
-                yield SourceItem(source, data)
+                yield SourceItem(member, data)
+
+
+def bytes_items(
+    source: str,
+    data: bytes,
+    *,
+    skip: Callable[[str], bool] = lambda _source: False,
+    limits: Limits = Limits(),
+) -> Iterator[SourceItem]:
+    """The items of one file already read (an fsspec/Ray read): zip members, TIFF pages or it."""
+    suffix = Path(source).suffix.lower()
+    if suffix == ".zip":
+        yield from archive_items(source, io.BytesIO(data), skip, limits)
+    elif suffix in TIFF_SUFFIXES:
+        yield from tiff_items(source, data, skip, limits)
+    elif not skip(source):
+        yield SourceItem(source, data)
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> bytes:
