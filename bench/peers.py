@@ -115,7 +115,7 @@ def measure(model: Path, inputs: Inputs, workers: int, quick: bool) -> dict[str,
         ),
         "peer": (lambda: start_peer(model, workers), payloads(canvas, "/predict", "/batch")),
     }
-    results: dict[str, Any] = {"workers": workers, "peer": "BentoML " + bentoml_version()}
+    results: dict[str, Any] = {"workers": workers, "peer_name": "BentoML " + bentoml_version()}
     for name, (start, requests) in sides.items():
         log(f"peers: starting {name}")
         running = start()

@@ -134,8 +134,9 @@ def peers_table(results: dict[str, Any]) -> str:
         rows.append(
             [f"{side}: errors / answers under load ≠ c=1", f"{wrong} / {differing}", "", ""]
         )
+    name = peers.get("peer_name", "BentoML")
     title = (
-        f"5. digits vs {peers['peer']} peer ({peers['workers']} workers × 1 onnxruntime thread "
+        f"5. digits vs {name} peer ({peers['workers']} workers × 1 onnxruntime thread "
         "each, same canvas PNGs over multipart, same load generator, one after the other)"
     )
     return table(title, ["figure", "digits", "BentoML", "digits/BentoML"], rows)
