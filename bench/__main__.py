@@ -1,4 +1,7 @@
-"""`python -m bench [--quick] [--peers] [--workers 2] [--out DIR]`: measure, print, write JSON."""
+"""`python -m bench [--quick] [--peers] [--workers 2] [--out DIR]`: measure, print, write JSON.
+
+`python -m bench --ray N` runs only the Ray phase (bench/ray_phase.py) on N generated scans.
+"""
 
 import argparse
 import os
@@ -32,6 +35,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument(
         "--peers", action="store_true", help="also compare with a BentoML service (bench-peers)"
+    )
+    parser.add_argument(
+        "--ray",
+        type=int,
+        metavar="N",
+        help="only the Ray phase: classify N generated scans locally and on Ray (bench.ray_phase)",
     )
     return parser.parse_args(argv)
 
@@ -151,6 +160,10 @@ def git_commit() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.ray:
+        from bench import ray_phase
+
+        return ray_phase.main(["--n", str(args.ray), "--out", str(args.out)])
     if not args.model.is_file():
         print(f"bench: model not found: {args.model}", file=sys.stderr)
         return 2
