@@ -92,7 +92,7 @@ def test_digits_service_is_limited_read_only_healthchecked_and_drains_on_stop():
     assert int(digits["stop_grace_period"].rstrip("s")) > drain
 
 
-def test_profiles_define_monitoring_scale_and_train():
+def test_profiles_define_monitoring_scale_train_and_ray():
     services = compose_spec()["services"]
     profiles = {name: tuple(s.get("profiles", ())) for name, s in services.items()}
     assert profiles == {
@@ -101,6 +101,8 @@ def test_profiles_define_monitoring_scale_and_train():
         "lb": ("scale",),
         "prometheus": ("monitoring",),
         "train": ("train",),
+        "ray-head": ("ray",),
+        "ray-worker": ("ray",),
     }
     # Replicas are digits minus the published port (N of them cannot share one host port).
     replica = dict(services["replica"])
@@ -112,7 +114,7 @@ def test_profiles_define_monitoring_scale_and_train():
 
 @pytest.mark.skipif(compose_command() is None, reason="docker-compose not installed")
 def test_compose_config_is_valid_for_every_profile():
-    for profile in ("scale", "monitoring", "train"):
+    for profile in ("scale", "monitoring", "train", "ray"):
         subprocess.run(
             [*compose_command(), "--profile", profile, "config", "-q"],
             cwd=ROOT,
