@@ -1,0 +1,66 @@
+"""Temperature, calibration error and a threshold that holds on every condition."""
+
+import numpy as np
+import pytest
+
+from digits_core.reading import with_temperature
+from training.calibration import (
+    MIN_THRESHOLD,
+    TARGET_ACCURACY,
+    calibrate,
+    expected_calibration_error,
+    lowest_threshold,
+)
+
+
+def test_a_calibrated_source_has_a_small_error() -> None:
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.5, 1.0, 20_000)
+    right = rng.random(20_000) < confidence
+    assert expected_calibration_error(confidence, right) < 0.02
+    assert expected_calibration_error(np.full(1000, 0.99), np.arange(1000) < 700) > 0.25
+
+
+def test_an_overconfident_model_is_cooled_down() -> None:
+    rng = np.random.default_rng(1)
+    # Two-class scores whose true probability of being right is p, reported as p ** 0.25
+    # (overconfident); tempering must bring the calibration error down.
+    p = rng.uniform(0.55, 0.999, 5000)
+    right = rng.random(5000) < p
+    sharp = p**0.25
+    scores = np.stack([sharp, 1 - sharp], axis=1)
+    conditions = ["a/x"] * 2500 + ["b/y"] * 2500
+
+    def read(temperature: float) -> tuple[np.ndarray, np.ndarray]:
+        return with_temperature(scores, temperature)[:, 0], right
+
+    result = calibrate(read, conditions)
+    assert result.temperature > 1.0
+    assert result.ece_after < result.ece_before
+    assert set(result.per_condition) == {"a", "b", "x", "y"}
+
+
+def test_the_threshold_holds_on_every_group_not_only_pooled() -> None:
+    confidence = np.array([0.6] * 200 + [0.9] * 200 + [0.6] * 200)
+    right = np.array([True] * 200 + [True] * 200 + [True] * 150 + [False] * 50)
+    groups = np.array(["easy"] * 400 + ["hard"] * 200)
+    # Pooled, 0.6 would pass (550/600 < 99.5 % though); group "hard" fails at 0.6.
+    threshold = lowest_threshold(confidence, right, groups)
+    kept = confidence >= threshold
+    for group in ("easy", "hard"):
+        inside = kept & (groups == group)
+        assert not inside.any() or right[inside].mean() >= TARGET_ACCURACY
+    assert threshold > 0.6
+
+
+def test_the_threshold_never_goes_below_an_even_chance() -> None:
+    confidence = np.full(100, 0.3)
+    assert lowest_threshold(confidence, np.ones(100, bool), np.zeros(100)) == MIN_THRESHOLD
+
+
+@pytest.mark.parametrize("temperature", [0.5, 2.0])
+def test_temperature_keeps_rows_normalised(temperature: float) -> None:
+    scores = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    tempered = with_temperature(scores, temperature)
+    assert np.allclose(tempered.sum(axis=1), 1.0)
+    assert (tempered.argmax(axis=1) == scores.argmax(axis=1)).all()
