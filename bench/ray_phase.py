@@ -92,8 +92,10 @@ def ray_cluster(cpus: int, port: int, log_file: Path) -> Iterator[str]:
         head = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
+    address = ""
     try:
-        yield wait_for_ray(log_file, head)
+        address = wait_for_ray(log_file, head)
+        yield address
     finally:
         os.killpg(head.pid, signal.SIGTERM)
         try:
@@ -102,6 +104,10 @@ def ray_cluster(cpus: int, port: int, log_file: Path) -> Iterator[str]:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait()
         time.sleep(5)  # the head's raylet and GCS shut down after `ray start --block` exits
+        # `ray start` recorded this head as the machine's current cluster; it is gone now.
+        current = Path("/tmp/ray/ray_current_cluster")
+        if current.is_file() and current.read_text().strip() == address:
+            current.unlink()
 
 
 def wait_for_ray(log_file: Path, head: subprocess.Popen[bytes]) -> str:

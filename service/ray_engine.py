@@ -90,8 +90,8 @@ def start_ray(address: str | None, num_cpus: int | None = None) -> None:
     kwargs["log_to_driver"] = False
     if address:
         ray.init(address=address, **kwargs)
-    else:
-        ray.init(num_cpus=num_cpus, **kwargs)
+    else:  # "local": a new Ray here, even if a stopped cluster left its address behind
+        ray.init(address="local", num_cpus=num_cpus, **kwargs)
 
 
 def dataset(
