@@ -16,7 +16,7 @@ from typing import Any
 
 from digits_client.listing import Listing, display_name, list_sources
 from digits_client.results import Row
-from digits_client.sources import Limits, SourceItem, bytes_items
+from digits_client.sources import Limits, SourceError, SourceItem, bytes_items
 
 CONTAINER_SUFFIXES = frozenset({".zip", ".tif", ".tiff"})
 # Reading is I/O: read tasks take a sliver of a CPU, and each actor leaves that sliver free, so
@@ -71,8 +71,28 @@ class RayClassifier:
         items: list[SourceItem] = []
         for path, data in zip(batch["path"], batch["bytes"], strict=True):
             source = display_name(str(path), self.roots)
-            items.extend(bytes_items(source, bytes(data), limits=self.limits))
-        return rows_table(self.backend.process(items) if items else [])
+            try:
+                items.extend(bytes_items(source, bytes(data), limits=self.limits))
+            except Exception as exc:  # a bug must cost one row, not the job
+                items.append(SourceItem(source, error=internal_error(exc)))
+        if not items:
+            return rows_table([])
+        try:
+            return rows_table(self.backend.process(items))
+        except Exception:
+            return rows_table([row for item in items for row in self.one_by_one(item)])
+
+    def one_by_one(self, item: SourceItem) -> list[Row]:
+        """A batch that raised is redone item by item: only the culprit becomes an error row."""
+        try:
+            return self.backend.process([item])
+        except Exception as exc:
+            error = internal_error(exc)
+            return [Row(item.source, error=error.code, detail=error.detail)]
+
+
+def internal_error(exc: Exception) -> SourceError:
+    return SourceError(f"The engine failed on this input: {exc!r}", code="internal_error")
 
 
 def is_container(source: str) -> bool:
@@ -85,7 +105,6 @@ def start_ray(address: str | None, num_cpus: int | None = None) -> None:
 
     if ray.is_initialized():
         return
-    # Actors must find the project's packages (digits_client, service) wherever they start.
     kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING"}
     kwargs["log_to_driver"] = False
     if address:

@@ -153,6 +153,8 @@ def test_compose_ray_profile_classifies_a_mounted_folder(tmp_path: Path, mnist_t
                 "--abort-on-container-exit",
                 "--exit-code-from",
                 "ray-head",
+                "ray-head",
+                "ray-worker",
             ],
             cwd=ROOT,
             env=env,

@@ -192,3 +192,29 @@ def test_rows_of_a_batch_come_from_one_model_call(scans) -> None:
     assert table.column("source").to_pylist()[:2] == ["scans/a.png", "scans/batch.zip:forms/m2.png"]
     assert table.num_rows == 1 + 3 + 3 + 1
     assert calls == [6]  # a.png, m2, m3 and three pages; the bomb and the corrupt file fail
+
+
+def test_an_engine_failure_costs_one_row_not_the_job(scans) -> None:
+    from digits_client.sources import Limits
+    from service.ray_engine import RayClassifier
+
+    root, _ = scans
+    files = [root / "a.png", root / "nested" / "b.jpg"]
+    actor = RayClassifier(None, False, [(str(root), "scans")], Limits())
+    process = actor.backend.process
+
+    def flaky(items):
+        if any(item.source.endswith("b.jpg") for item in items):
+            raise RuntimeError("boom")
+        return process(items)
+
+    actor.backend.process = flaky
+    batch = {
+        "path": np.array([str(f) for f in files], dtype=object),
+        "bytes": np.array([f.read_bytes() for f in files], dtype=object),
+    }
+    rows = actor(batch).to_pylist()
+    assert [(r["source"], r["error"]) for r in rows] == [
+        ("scans/a.png", None),
+        ("scans/nested/b.jpg", "internal_error"),
+    ]
