@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from digits_client.cli import app
-from tests.service.scans import make_scan_folder, png_bytes, scan
+from tests.service.scans import make_number_scans, make_scan_folder, png_bytes, scan
 
 ray = pytest.importorskip("ray")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -74,6 +74,17 @@ def test_ray_rows_equal_local_rows_on_a_mixed_folder(scans, tmp_path: Path) -> N
         f"{root / 'batch.zip'}:bomb.png": "file_too_large",
         str(root / "corrupt.png"): "invalid_image",
     }
+
+
+def test_ray_reads_numbers_as_the_local_engine_does(tmp_path: Path, mnist_test) -> None:
+    images, labels = mnist_test
+    folder = tmp_path / "numbers"
+    make_number_scans(folder, images, labels)
+    classify(str(folder), "--read", "--out", str(tmp_path / "local.csv"))
+    classify(str(folder), "--read", "--engine", "ray", "--out", str(tmp_path / "ray.csv"))
+    distributed = read_csv(tmp_path / "ray.csv")
+    assert list(distributed[0]) == ["source", "text", "confidence", "uncertain", "error", "detail"]
+    assert distributed == read_csv(tmp_path / "local.csv")
 
 
 def test_parquet_folder_has_one_typed_row_per_image(scans, tmp_path: Path) -> None:
