@@ -16,12 +16,14 @@ RULE_SHARE = 0.5  # a horizontal rule spans at least this share of the ink's wid
 MIN_RULE_PX = 8  # ... and at least this many pixels
 LONG_HEIGHTS = 1.5  # a rule this many ink heights long is longer than any digit's bar ...
 LONG_THIN_PX = 2  # ... and goes if no thicker than the pen's strokes or than this
+PAGE_SHARE = 0.9  # rules across this share of the page, two or more of them: ruled paper
 SHORT_HEIGHTS = 0.6  # a shorter rule (a box's side) must be this many ink heights long ...
 SHORT_THIN_SHARE = 0.7  # ... and clearly thinner than the pen, since a digit's bar may be that long
 HAIRLINE_PX = 1  # a one-pixel line is always thin enough
 TICK_SHARE = 0.25  # a vertical rule that meets a horizontal one is this share of the ink tall
 CROSS_MARGIN = 1  # ink thicker than the rule by more than this is a stroke crossing it
 MEET_PX = 2  # a vertical rule meets a horizontal one when its end is this close to it
+SKEWS = (-0.03, -0.015, 0.0, 0.015, 0.03)  # slopes a scanned rule may have (up to ~1.7°)
 
 
 def runs(mask: np.ndarray) -> np.ndarray:
@@ -39,6 +41,23 @@ def runs(mask: np.ndarray) -> np.ndarray:
     lengths = np.zeros(padded.size, dtype=np.int32)
     lengths[flat] = (stops - starts)[run_index[flat]]
     return lengths.reshape(height, width + 2)[:, 1:-1]
+
+
+def skewed_runs(mask: np.ndarray) -> np.ndarray:
+    """Per pixel, the longest run along a row it belongs to once the page is sheared by any of
+    SKEWS (one-pixel breaks bridged): a rule scanned slightly askew steps a row every so
+    often, and stays one run."""
+    height, width = mask.shape
+    rows, cols = np.indices(mask.shape)
+    best = np.zeros(mask.shape, dtype=np.int32)
+    for slope in SKEWS:
+        shift = np.round(-slope * np.arange(width)).astype(int)
+        shift -= shift.min()
+        moved = rows + shift[np.newaxis, :]
+        sheared = np.zeros((height + int(shift.max()), width), dtype=bool)
+        sheared[moved, cols] = mask
+        np.maximum(best, runs(bridged(sheared, 1))[moved, cols], out=best)
+    return best
 
 
 def bridged(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -72,19 +91,35 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     ink_height, ink_width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    along = runs(bridged(mask, 1)) * mask
+    joined = bridged(mask, 1)
+    flat = runs(joined) * mask
+    askew = skewed_runs(mask) * mask  # only for rules longer than a digit: bars slant too
     down = runs(bridged(mask, 0).T).T * mask
     thick_down = runs(mask.T).T  # vertical thickness through each pixel
     thick_along = runs(mask)  # horizontal thickness through each pixel
-    horizontal = along >= max(MIN_RULE_PX, RULE_SHARE * ink_width, SHORT_HEIGHTS * ink_height)
+    shortest = max(MIN_RULE_PX, RULE_SHARE * ink_width)
+    across = np.flatnonzero((askew >= PAGE_SHARE * mask.shape[1]).any(axis=1))
+    # Two separate page-wide rules are a ruling or a box, never one digit's bar.
+    ruled = across.size > 0 and bool((np.diff(across) > 1).any())
+    # On ruled paper a rule's pieces count as long once they are longer than a digit's bar.
+    longest = (SHORT_HEIGHTS if ruled else LONG_HEIGHTS) * ink_height
+    long = askew >= max(shortest, longest)
+    short = flat >= max(shortest, SHORT_HEIGHTS * ink_height)
     tall = down >= max(MIN_RULE_PX, TICK_SHARE * ink_height)
-    width = stroke_width(mask, horizontal | tall)
+    width = stroke_width(mask, long | short | tall)
     rules = none
-    if horizontal.any():
+    for horizontal, is_long in ((long, True), (short, False)):
+        if not horizontal.any():
+            continue
         thickness = float(np.median(thick_down[horizontal]))
-        long = bool((along >= LONG_HEIGHTS * ink_height).any())
-        if thin_enough(thickness, width, long):
+        if thin_enough(thickness, width, is_long):
             rules = horizontal & (thick_down <= thickness + CROSS_MARGIN)
+            # Where a faint rule dipped under the ink level it left stubs in line with it.
+            reach = 2 * max(MIN_RULE_PX, ink_width // 4) + 1
+            band = ndimage.maximum_filter1d(rules, reach, axis=1)
+            band = ndimage.maximum_filter1d(band, 3, axis=0)
+            rules = band & mask & (thick_down <= thickness + CROSS_MARGIN)
+            break
     # A vertical rule meets a horizontal one: box sides, comb ticks, grid and margin lines.
     if not rules.any():
         return rules

@@ -98,3 +98,16 @@ def test_analysis_drops_the_box_from_the_ink(digits: list[np.ndarray]) -> None:
     assert found.count == 1
     rows, cols = found.boxes[0]
     assert rows.start > 12 and cols.start > 6 and cols.stop < 128
+
+
+def test_skewed_and_faint_ruling_comes_off(digits: list[np.ndarray]) -> None:
+    sheet = page([digits[3]])
+    ruled = np.zeros_like(sheet)
+    xs = np.arange(sheet.shape[1])
+    for y in range(20, 160, 28):
+        # A scan ~1.7° askew, and a faint rule with one-pixel breaks under the ink level.
+        rows = np.clip(y + np.round(0.03 * xs).astype(int), 0, sheet.shape[0] - 1)
+        ruled[rows, xs] = xs % 12 != 0
+    found = rule_mask(sheet | ruled)
+    assert found[ruled & ~sheet].mean() > 0.95
+    assert (found & sheet & ~ruled).sum() == 0
