@@ -23,6 +23,8 @@ HAIRLINE_PX = 1  # a one-pixel line is always thin enough
 TICK_SHARE = 0.25  # a vertical rule that meets a horizontal one is this share of the ink tall
 CROSS_MARGIN = 1  # ink thicker than the rule by more than this is a stroke crossing it
 MEET_PX = 2  # a vertical rule meets a horizontal one when its end is this close to it
+COMB_TICKS = 3  # this many ticks standing on rules make a comb ...
+TICK_SPREAD = 0.2  # ... and its ticks are this close to their median length
 SKEWS = (-0.03, -0.015, 0.0, 0.015, 0.03)  # slopes a scanned rule may have (up to ~1.7°)
 
 
@@ -120,9 +122,56 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
             band = ndimage.maximum_filter1d(band, 3, axis=0)
             rules = band & mask & (thick_down <= thickness + CROSS_MARGIN)
             break
-    # A vertical rule meets a horizontal one: box sides, comb ticks, grid and margin lines.
+    # A vertical rule meets horizontal ones at two places or more (box sides, grid and margin
+    # lines), or is one of a row of equal ticks standing on a rule (a comb). A "1" that
+    # touches a rule does neither.
     if not rules.any():
         return rules
+    labels, count = ndimage.label(tall)
+    if count:
+        index = np.arange(1, count + 1)
+        thickness_of = ndimage.median(thick_along, labels, index=index)
+        near = ndimage.binary_dilation(rules, iterations=MEET_PX)
+        # Distinct places where each vertical candidate touches a horizontal rule.
+        places, place_count = ndimage.label(near & tall)
+        touching = places > 0
+        pairs = np.unique(labels[touching].astype(np.int64) * (place_count + 1) + places[touching])
+        meetings = np.bincount(pairs // (place_count + 1), minlength=count + 1)[1:]
+        spans = ndimage.find_objects(labels, count)
+        lengths = np.array([r.stop - r.start for r, _ in spans])
+        rule_thickness = float(np.median(thick_down[rules]))
+        thin = thickness_of <= rule_thickness + CROSS_MARGIN
+        ticks = thin & (meetings == 1)
+        usual = np.median(lengths[ticks]) if ticks.sum() >= COMB_TICKS else 0.0
+        for number in np.flatnonzero(thin & (meetings > 0)):
+            comb = ticks[number] and abs(lengths[number] - usual) <= TICK_SPREAD * usual
+            if meetings[number] >= 2 or comb:
+                own = labels == number + 1
+                rules = rules | (own & (thick_along <= thickness_of[number] + CROSS_MARGIN))
+    return rules
+    labels, count = ndimage.label(tall)
+    if count:
+        index = np.arange(1, count + 1)
+        thickness_of = ndimage.median(thick_along, labels, index=index)
+        top_meets = np.zeros(count, bool)
+        bottom_meets = np.zeros(count, bool)
+        near = ndimage.binary_dilation(rules, iterations=MEET_PX)
+        spans = ndimage.find_objects(labels, count)
+        for number, (rows_, cols_) in enumerate(spans):
+            top_meets[number] = near[rows_.start, cols_].any()
+            bottom_meets[number] = near[rows_.stop - 1, cols_].any()
+        lengths = np.array([r.stop - r.start for r, _ in spans])
+        rule_thickness = float(np.median(thick_down[rules]))
+        thin = thickness_of <= rule_thickness + CROSS_MARGIN
+        ticks = thin & (top_meets | bottom_meets)
+        usual = np.median(lengths[ticks]) if ticks.sum() >= COMB_TICKS else 0.0
+        for number in np.flatnonzero(thin):
+            boxed = top_meets[number] and bottom_meets[number]
+            comb = ticks[number] and abs(lengths[number] - usual) <= TICK_SPREAD * usual
+            if boxed or comb:
+                own = labels == number + 1
+                rules = rules | (own & (thick_along <= thickness_of[number] + CROSS_MARGIN))
+    return rules
     meets = ndimage.binary_dilation(rules, iterations=MEET_PX)
     labels, count = ndimage.label(tall)
     if count:

@@ -1,4 +1,4 @@
-"""DigitModel: one onnxruntime session plus its model card. Nothing HTTP in here."""
+"""The models: one onnxruntime session plus its model card each. Nothing HTTP in here."""
 
 import hashlib
 import json
@@ -13,8 +13,11 @@ from digits_core.contract import (
     DEFAULT_THRESHOLD,
     INPUT_NAME,
     INPUT_SHAPE,
+    LINE_HEIGHT,
     NOT_DIGIT_NAME,
     OUTPUT_NAME,
+    READER_INPUT_NAME,
+    READER_OUTPUT_NAME,
 )
 from digits_core.contract import (
     session as open_session,
@@ -38,19 +41,7 @@ class DigitModel:
     def load(cls, path: Path, *, intra_op_threads: int = 1) -> "DigitModel":
         """Open `path` (and its `.json` card) or raise ModelLoadError naming the file."""
         path = Path(path)
-        if not path.is_file():
-            raise ModelLoadError(f"model file not found: {path}")
-        try:
-            onnx_session = open_session(path, threads=intra_op_threads)
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelLoadError(f"model file is not a valid ONNX model: {path} ({exc})") from exc
-        inputs = [i.name for i in onnx_session.get_inputs()]
-        outputs = [o.name for o in onnx_session.get_outputs()]
-        if inputs != [INPUT_NAME] or OUTPUT_NAME not in outputs:
-            raise ModelLoadError(
-                f"model {path} must have input '{INPUT_NAME}' and output '{OUTPUT_NAME}'; "
-                f"it has inputs {inputs} and outputs {outputs}"
-            )
+        onnx_session = open_checked(path, intra_op_threads, INPUT_NAME, OUTPUT_NAME)
         return cls(onnx_session, load_card(path), path)
 
     @property
@@ -93,6 +84,69 @@ class DigitModel:
     def warm_up(self) -> None:
         """Run one inference so the first real request does not pay for initialisation."""
         self.predict_batch(np.zeros((1, *INPUT_SHAPE), dtype=np.float32))
+
+
+class ReaderModel:
+    """The ONNX number reader: lines float32 [N, 32, W, 1] → frame scores [N, W/4, 11]."""
+
+    def __init__(self, session: ort.InferenceSession, card: dict[str, Any], path: Path) -> None:
+        self.session = session
+        self.card = card
+        self.path = path
+
+    @classmethod
+    def load(cls, path: Path, *, intra_op_threads: int = 1) -> "ReaderModel":
+        """Open `path` (and its card) or raise ModelLoadError naming the file."""
+        onnx_session = open_checked(path, intra_op_threads, READER_INPUT_NAME, READER_OUTPUT_NAME)
+        return cls(onnx_session, load_card(Path(path)), Path(path))
+
+    @property
+    def temperature(self) -> float:
+        """Calibrated at export: how much the scores are softened before decoding."""
+        return float(self.card.get("temperature", 1.0))
+
+    @property
+    def threshold(self) -> float:
+        """Below this whole-string confidence a reading is flagged uncertain."""
+        return float(self.card.get("confidence_threshold", DEFAULT_THRESHOLD))
+
+    @property
+    def name(self) -> str:
+        return str(self.card.get("name", self.path.stem))
+
+    @property
+    def version(self) -> str:
+        return str(self.card.get("version", "0"))
+
+    def scores(self, lines: np.ndarray) -> np.ndarray:
+        """One call for a batch of lines padded to one width."""
+        batch = np.ascontiguousarray(lines, dtype=np.float32)
+        (scores,) = self.session.run([READER_OUTPUT_NAME], {READER_INPUT_NAME: batch})
+        return scores
+
+    def warm_up(self) -> None:
+        self.scores(np.zeros((1, LINE_HEIGHT, 64, 1), dtype=np.float32))
+
+
+def open_checked(
+    path: Path, threads: int, input_name: str, output_name: str
+) -> ort.InferenceSession:
+    """A session on `path` whose input is `input_name` and outputs include `output_name`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"model file not found: {path}")
+    try:
+        onnx_session = open_session(path, threads=threads)
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelLoadError(f"model file is not a valid ONNX model: {path} ({exc})") from exc
+    inputs = [i.name for i in onnx_session.get_inputs()]
+    outputs = [o.name for o in onnx_session.get_outputs()]
+    if inputs != [input_name] or output_name not in outputs:
+        raise ModelLoadError(
+            f"model {path} must have input '{input_name}' and output '{output_name}'; "
+            f"it has inputs {inputs} and outputs {outputs}"
+        )
+    return onnx_session
 
 
 def load_card(path: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ confidence is its peak probability; the string's is the product of its digits' a
 least sure blank, so a digit the model half saw between two others makes the string unsure.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -15,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT
-from digits_core.ink import Ink
+from digits_core.ink import Ink, analyse
 
 INK_HEIGHT = 28  # the line's ink spans this many of the LINE_HEIGHT rows
 PAD_X = 8  # blank columns either side, so the first and last digits get frames of their own
@@ -163,3 +164,23 @@ def decode(scores: np.ndarray, line: Line) -> Reading:
     gaps = float(blanks.min()) if blanks.size else 1.0
     confidence = float(np.prod([d.confidence for d in digits])) * gaps if digits else 0.0
     return Reading(digits, confidence)
+
+
+# Lines [N, LINE_HEIGHT, W, 1] → frame scores [N, W / FRAME_STEP, BLANK + 1]: the reader model.
+Score = Callable[[np.ndarray], np.ndarray]
+
+
+def read_lines(grays: Sequence[np.ndarray], score: Score, temperature: float) -> list[Reading]:
+    """Every image's line of digits, read in ONE model call; no ink reads as no digits."""
+    lines = [line_of(analyse(gray)) for gray in grays]
+    present = [line for line in lines if line is not None]
+    scores = with_temperature(score(batch_lines(present)), temperature) if present else []
+    found = iter(zip(present, scores, strict=True))
+    readings = []
+    for line in lines:
+        if line is None:
+            readings.append(Reading([], 0.0))
+        else:
+            own, own_scores = next(found)
+            readings.append(decode(own_scores, own))
+    return readings

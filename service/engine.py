@@ -21,8 +21,8 @@ from digits_core.contract import NOT_DIGIT_LEVEL
 from digits_core.errors import DigitsError
 from digits_core.imaging import decode_image, image_to_digit, pixels_to_input
 from digits_core.inputs import RawImage
-from digits_core.model import DigitModel
-from digits_core.segment import ReadDigit, read_numbers
+from digits_core.model import DigitModel, ReaderModel
+from digits_core.reading import Reading, read_lines
 from service import metrics
 from service.settings import Settings
 from service.v2_codec import DecodedRequest, decode_request, decompress
@@ -64,7 +64,7 @@ class Prediction:
 
 
 Outcome = Prediction | DigitsError
-Reading = dict[str, Any]  # one read number: text, confidence, uncertain, digits with boxes
+ReadResult = dict[str, Any]  # one read number: text, confidence, uncertain, digits with boxes
 
 
 def prepare_item(item: RawImage, *, max_pixels: int) -> ModelInput:
@@ -95,9 +95,9 @@ def item_gray(item: RawImage, max_pixels: int) -> np.ndarray:
     return decode_image(item.image_bytes(), max_pixels=max_pixels)
 
 
-def number(digits: list[ReadDigit], threshold: float) -> Reading:
-    """The plain result of one read number."""
-    confidences = [d.confidence for d in digits]
+def number(reading: Reading, threshold: float) -> ReadResult:
+    """The plain result of one read number: unsure when the string or any digit is below the
+    reader's threshold, or when nothing was read."""
     shown = [
         {
             "digit": d.digit,
@@ -105,23 +105,32 @@ def number(digits: list[ReadDigit], threshold: float) -> Reading:
             "uncertain": d.confidence < threshold,
             "box": {"x": d.box.x, "y": d.box.y, "width": d.box.width, "height": d.box.height},
         }
-        for d in digits
+        for d in reading.digits
     ]
+    unsure = reading.confidence < threshold or any(d["uncertain"] for d in shown)
     return {
-        "text": "".join(str(d.digit) for d in digits),
-        "confidence": float(np.prod(confidences)) if digits else 0.0,
-        "uncertain": not digits or any(d["uncertain"] for d in shown),
+        "text": reading.text,
+        "confidence": reading.confidence,
+        "uncertain": not shown or unsure,
         "digits": shown,
     }
 
 
 class Engine:
-    """One worker's inference engine: the model, a decode thread pool and the threshold."""
+    """One worker's inference engine: the digit classifier and its threshold, the number
+    reader, and a decode thread pool."""
 
     def __init__(
-        self, model: DigitModel, *, threshold: float, max_pixels: int, threads: int
+        self,
+        model: DigitModel,
+        reader: ReaderModel,
+        *,
+        threshold: float,
+        max_pixels: int,
+        threads: int,
     ) -> None:
         self.model = model
+        self.reader = reader
         self.threshold = threshold
         self.max_pixels = max_pixels
         self.threads = threads
@@ -131,9 +140,11 @@ class Engine:
     def load(cls, settings: Settings) -> "Engine":
         """Load the model named in `settings` (raises ModelLoadError) with its threshold."""
         model = DigitModel.load(settings.model_path, intra_op_threads=settings.onnx_threads())
+        reader = ReaderModel.load(settings.reader_path, intra_op_threads=settings.onnx_threads())
         threshold = settings.confidence_threshold
         return cls(
             model,
+            reader,
             threshold=model.threshold if threshold is None else threshold,
             max_pixels=settings.max_image_pixels,
             threads=settings.decode_threads(),
@@ -145,6 +156,10 @@ class Engine:
     def model_ref(self) -> dict[str, str]:
         """The served model's name and version, as every response names it."""
         return {"name": self.model.name, "version": self.model.version}
+
+    def reader_ref(self) -> dict[str, str]:
+        """The number reader's name and version, as every read response names it."""
+        return {"name": self.reader.name, "version": self.reader.version}
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking function in this engine's pool, off the event loop."""
@@ -194,22 +209,29 @@ class Engine:
         """Predict every item here, in order (blocking; the CLI's local mode calls it)."""
         return self._classify_prepared(prepare_many(items, max_pixels=self.max_pixels))
 
-    def read_items(self, items: Sequence[RawImage]) -> list[Reading | DigitsError]:
-        """Decode every item, then read all numbers with `digits_core.segment.read_numbers`:
-        one model call for every candidate digit of every image (blocking)."""
+    def line_scores(self, lines: np.ndarray) -> np.ndarray:
+        """THE reader call: every line of a request at once, timed (blocking)."""
+        started = time.perf_counter()
+        scores = self.reader.scores(lines)
+        metrics.observe_inference(time.perf_counter() - started, len(lines))
+        return scores
+
+    def read_items(self, items: Sequence[RawImage]) -> list[ReadResult | DigitsError]:
+        """Decode every item, then read every item's line of digits in ONE reader call
+        (`digits_core.reading`; blocking)."""
         grays: dict[int, np.ndarray] = {}
-        outcomes: list[Reading | DigitsError] = []
+        outcomes: list[ReadResult | DigitsError] = []
         for index, item in enumerate(items):
             try:
                 grays[index] = item_gray(item, self.max_pixels)
                 outcomes.append({})
             except DigitsError as exc:
                 outcomes.append(exc)
-        readings = read_numbers(list(grays.values()), self.scores)
-        read = [d.digit for digits in readings for d in digits]
+        readings = read_lines(list(grays.values()), self.line_scores, self.reader.temperature)
+        read = [d.digit for reading in readings for d in reading.digits]
         metrics.count_predictions(np.array(read, dtype=np.int64))
-        for index, digits in zip(grays, readings, strict=True):
-            outcomes[index] = number(digits, self.threshold)
+        for index, reading in zip(grays, readings, strict=True):
+            outcomes[index] = number(reading, self.reader.threshold)
         return outcomes
 
     async def predict_batch(self, items: Sequence[RawImage]) -> list[Outcome]:
@@ -229,11 +251,11 @@ class Engine:
         (outcome,) = await self.predict_batch([item])
         return raise_error(outcome)
 
-    async def read_batch(self, items: Sequence[RawImage]) -> list[Reading | DigitsError]:
+    async def read_batch(self, items: Sequence[RawImage]) -> list[ReadResult | DigitsError]:
         """Read the number in every item, in order; unreadable items become their DigitsError."""
         return await self.run(self.read_items, items)
 
-    async def read(self, item: RawImage) -> Reading:
+    async def read(self, item: RawImage) -> ReadResult:
         """Read the number in one item; its error, if any, is raised for the error handler."""
         (outcome,) = await self.read_batch([item])
         return raise_error(outcome)

@@ -10,7 +10,7 @@ from digits_client.results import Row
 from digits_client.sources import SourceItem
 from digits_core.errors import DigitsError
 from digits_core.inputs import RawImage
-from service.engine import Engine, Prediction, Reading
+from service.engine import Engine, Prediction, ReadResult
 from service.settings import Settings
 
 
@@ -41,7 +41,7 @@ class LocalBackend:
             rows[i] = self.row(batch[i].source, outcome)
         return [rows[i] for i in range(len(batch))]
 
-    def row(self, source: str, outcome: Prediction | Reading | DigitsError) -> Row:
+    def row(self, source: str, outcome: Prediction | ReadResult | DigitsError) -> Row:
         if isinstance(outcome, DigitsError):
             return error_row(source, as_api_error(outcome))
         if isinstance(outcome, Prediction):
@@ -53,7 +53,7 @@ class LocalBackend:
         (outcome,) = self.engine.read_items([RawImage("bytes", data)])
         if isinstance(outcome, DigitsError):
             raise as_api_error(outcome)
-        return {**outcome, "model": self.engine.model_ref()}
+        return {**outcome, "model": self.engine.reader_ref()}
 
     def predict_one(self, data: bytes, *, top_k: int = 3) -> dict[str, Any]:
         """One image → the `/v1/predict` response shape (raises DigitsAPIError if unreadable)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from digits_core.contract import shipped_model
+from digits_core.contract import READER_MODEL, shipped_model
 
 
 @cache
@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         default_factory=shipped_model,
         description="ONNX model to serve (default: the shipped digits.onnx); its card is the "
         ".json file next to it.",
+    )
+    reader_path: Path = Field(
+        default_factory=lambda: shipped_model(READER_MODEL),
+        description="ONNX number reader for /v1/read (default: the shipped reader.onnx); its "
+        "card carries its temperature and confidence threshold.",
     )
     intra_op_threads: int = Field(
         0, ge=0, description="onnxruntime intra-op threads per worker; 0 = cores / workers."

@@ -35,10 +35,14 @@ def digit_ink(rng: Rng, image: np.ndarray, height: int) -> np.ndarray:
     ink = np.asarray(Image.fromarray(alpha, mode="F").resize((width, height), Image.BILINEAR))
     # Half the digits get a thinner or bolder pen (pixels per side).
     pen = rng.uniform(-0.04, 0.06) * height if rng.random() < 0.5 else 0.0
-    if abs(pen) >= 1:
-        size = round(abs(pen)) * 2 + 1
-        change = ndimage.grey_dilation if pen > 0 else ndimage.grey_erosion
-        ink = change(ink, size=(size, size))
+    if pen >= 1:
+        size = round(pen) * 2 + 1
+        ink = ndimage.grey_dilation(ink, size=(size, size))
+    elif pen <= -1:
+        # A thinner pen, never so thin that the digit fades away (its label would be wrong).
+        thinner = ndimage.grey_erosion(ink, size=(3, 3))
+        if thinner.max() > 0.8 and thinner.sum() > 0.5 * ink.sum():
+            ink = thinner
     return np.clip(ink, 0.0, 1.0)
 
 

@@ -25,15 +25,19 @@ from digits_core.contract import (
     READER_OUTPUT_SPEC,
     session,
 )
-from digits_core.reading import Line, Reading, decode, with_temperature
+from digits_core.imaging import decode_image
+from digits_core.ink import analyse
+from digits_core.reading import Line, Reading, batch_lines, decode, line_of, with_temperature
 from training.calibration import Calibration, calibrate
 from training.card import framework_versions, save_card, sha256
 from training.export import OPSET, PARITY_TOLERANCE, ParityError
 from training.lines import make_lines
 from training.reader import Batches, greedy_texts
 from training.reader_train import ROOT, digits_of
+from training.realistic_set import number_samples
 
 VERSION = "1.0.0"
+CALIBRATION_SEED = 5  # the report uses seed 4 on test digits
 
 
 def to_onnx(model: keras.Model) -> onnx.ModelProto:
@@ -102,6 +106,36 @@ def latency_ms(path: Path, data: Batches, digits: int = 6, runs: int = 300) -> f
     return 1000 * float(np.median(times))
 
 
+def realistic_validation(path: Path, count: int, seed: int, data_dir: Path):
+    """The realistic set's number conditions drawn from the validation digits, read as
+    `/v1/read` reads them: a function of the temperature → (confidence, right), and each
+    sample's condition. The reader never trained on these digits; the report's test digits
+    are never seen here."""
+    samples = number_samples(*digits_of("validation", data_dir), count, seed)
+    lines = [line_of(analyse(decode_image(sample.data))) for sample in samples]
+    sess = session(path)
+    present = [line for line in lines if line is not None]
+    scores = []
+    for start in range(0, len(present), 64):
+        batch = batch_lines(present[start : start + 64])
+        scores += list(sess.run([READER_OUTPUT_NAME], {READER_INPUT_NAME: batch})[0])
+    found = iter(zip(present, scores, strict=True))
+    pairs = [None if line is None else next(found) for line in lines]
+    labels = [sample.label for sample in samples]
+
+    def read(temperature: float) -> tuple[np.ndarray, np.ndarray]:
+        readings = [
+            Reading([], 0.0)
+            if pair is None
+            else decode(with_temperature(pair[1], temperature), pair[0])
+            for pair in pairs
+        ]
+        right = np.array([r.text == label for r, label in zip(readings, labels, strict=True)])
+        return np.array([r.confidence for r in readings]), right
+
+    return read, [sample.condition for sample in samples]
+
+
 def lines_of(part: str, count: int, seed: int, data_dir: Path) -> tuple[Batches, list[str]]:
     pixels, texts, conditions = make_lines(*digits_of(part, data_dir), count, seed)
     return Batches(pixels, texts), conditions
@@ -114,25 +148,26 @@ def main(
     out: Annotated[Path, typer.Option(help="Where the ONNX model goes.")] = ROOT
     / "models"
     / "reader.onnx",
-    val_lines: Annotated[int, typer.Option(help="Validation lines (calibration).")] = 4000,
+    val_lines: Annotated[int, typer.Option(help="Validation lines (model check).")] = 4000,
+    calibration_count: Annotated[
+        int, typer.Option(help="Images per realistic number condition to calibrate on.")
+    ] = 150,
     test_lines: Annotated[int, typer.Option(help="Test lines (MNIST test digits).")] = 2000,
     seed: Annotated[int, typer.Option(help="The training run's seed.")] = 0,
     data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = ROOT / "data" / "mnist",
 ) -> None:
     """Export, check parity, calibrate on validation lines, test once, write the card."""
     model = keras.models.load_model(keras_path)
-    validation, val_conditions = lines_of("validation", val_lines, seed * 1000 + 999, data_dir)
+    validation, _ = lines_of("validation", val_lines, seed * 1000 + 999, data_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(to_onnx(model), str(out))
     parity = check_parity(model, out, validation)
-    val_scores = onnx_scores(out, validation)
-
-    def read(temperature: float) -> tuple[np.ndarray, np.ndarray]:
-        found = readings(val_scores, validation, temperature)
-        right = np.array([r.text == t for r, t in zip(found, validation.texts, strict=True)])
-        return np.array([r.confidence for r in found]), right
-
-    calibration: Calibration = calibrate(read, val_conditions)
+    val_found = readings(onnx_scores(out, validation), validation, 1.0)
+    val_exact = float(
+        np.mean([r.text == t for r, t in zip(val_found, validation.texts, strict=True)])
+    )
+    read, conditions = realistic_validation(out, calibration_count, CALIBRATION_SEED, data_dir)
+    calibration: Calibration = calibrate(read, conditions)
     test, _ = lines_of("test", test_lines, seed * 1000 + 777, data_dir)
     found = readings(onnx_scores(out, test), test, calibration.temperature)
     test_exact = float(np.mean([r.text == t for r, t in zip(found, test.texts, strict=True)]))
@@ -150,7 +185,10 @@ def main(
         "temperature": calibration.temperature,
         "confidence_threshold": calibration.threshold,
         "calibration": calibration.as_card(),
-        "validation_exact": calibration.accuracy,
+        "validation_exact": round(val_exact, 4),
+        "validation_set": f"{len(validation.texts)} synthetic lines of MNIST validation digits",
+        "calibration_set": f"the realistic set's number conditions, {calibration_count} each, "
+        f"seed {CALIBRATION_SEED}, drawn from MNIST validation digits",
         "test_exact": round(test_exact, 4),
         "test_set": f"{len(test.texts)} synthetic lines of MNIST test digits (training/lines.py)",
         "opset": OPSET,
@@ -162,7 +200,8 @@ def main(
     card["training"].pop("history", None)
     save_card(out, card)
     print(
-        f"parity {parity:.1e}; validation exact {calibration.accuracy:.4f}; "
+        f"parity {parity:.1e}; validation exact {val_exact:.4f}; "
+        f"calibration set exact {calibration.accuracy:.4f}, coverage {calibration.coverage}; "
         f"test exact {test_exact:.4f}; T {calibration.temperature}; "
         f"threshold {calibration.threshold}; latency {card['latency']}"
     )

@@ -1,9 +1,11 @@
 """`python -m training realistic`: accuracy per real-world condition, calibration, report.
 
 The set (training/realistic_set.py) is built from MNIST test digits with fixed seeds. Each
-sample goes through the serving path: `decode_image` → `prepare_digit` (or `read_number`) →
-the ONNX model. The confidence threshold is chosen on half of the single-digit samples and
-checked on the other half, then written into each model's card.
+sample goes through the serving path: `decode_image` → `prepare_digit` → the classifier for
+single digits, `digits_core.reading.read_lines` → the number reader for numbers (the segmenter
+that served `/v1/read` before is scored beside it). The classifier's threshold is chosen on
+half of the single-digit samples and checked on the other half, then written into its card;
+the reader's threshold was chosen on validation lines at export and is only checked here.
 """
 
 from dataclasses import dataclass, field
@@ -16,7 +18,8 @@ import typer
 from digits_core.contract import NOT_DIGIT_LEVEL
 from digits_core.errors import DigitsError
 from digits_core.imaging import decode_image, prepare_digit
-from digits_core.model import DigitModel
+from digits_core.model import DigitModel, ReaderModel
+from digits_core.reading import read_lines
 from digits_core.segment import read_numbers
 from training.data import DEFAULT_DATA_DIR, load_split
 from training.realistic_set import (
@@ -36,8 +39,6 @@ TARGET_PRECISION = 0.995
 # Below an even chance the answer is more likely wrong than right: never sure, whatever the set.
 MIN_THRESHOLD = 0.5
 DEFAULT_SEED = 4
-# The pieces of numbers come from a second segmenter pass; off when the reader replaces it.
-PIECES_FROM_SEGMENTER = True
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,13 @@ class Scored:
     confidence: np.ndarray
     correct: np.ndarray
     number_correct: np.ndarray
-    number_confident: np.ndarray  # the number's confidence (today: its least sure digit)
-    # Each digit of the numbers read with the right length: harder than single digits (broken,
-    # touching, cut), so they take part in the calibration too.
-    piece_confidence: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    piece_correct: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    number_confident: np.ndarray  # the number's confidence (the reader's, tempered)
     # The reader's own "uncertain" flag, whatever the threshold (e.g. nothing found).
     number_uncertain: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # Numbers are flagged at the number reader's threshold (its card), not the classifier's.
+    number_threshold: float = 0.0
+    # Today's segmenter with this classifier, scored beside the reader (exact match).
+    segmenter_correct: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     def number_confidence(self) -> np.ndarray:
         """The confidence the threshold is applied to: 0 where the reader itself is unsure."""
@@ -83,31 +84,37 @@ def prepare(samples: list[Sample]) -> Prepared:
     return Prepared(samples, np.stack(inputs), np.array(flags))
 
 
-def read_digits(model: DigitModel, numbers: list[Sample]) -> list[list]:
-    """Today's number path: the serving segmenter with the classifier, per digit."""
+def segmenter_texts(model: DigitModel, numbers: list[Sample]) -> list[str]:
+    """The segmenter that served `/v1/read` before the reader, with this classifier."""
+    read = read_numbers(decoded(numbers), model.predict_scores)
+    return ["".join(str(d.digit) for d in found) for found in read]
+
+
+def decoded(samples: list[Sample]) -> list[np.ndarray]:
     grays = []
-    for sample in numbers:
+    for sample in samples:
         try:
             grays.append(decode_image(sample.data))
         except DigitsError:
             grays.append(np.full((8, 8), 255.0, np.float32))
-    return read_numbers(grays, model.predict_scores)
+    return grays
 
 
-def read_texts(
-    model: DigitModel, numbers: list[Sample], segmented: list[list] | None = None
-) -> list[tuple[str, float, bool]]:
-    """THE number-reading call of the evaluation: (text, confidence, uncertain) per sample,
-    `uncertain` being the reader's own flag before any threshold. Swap the reader here.
-    `segmented`: the segmenter's output when already computed (spares a second pass)."""
-    read = read_digits(model, numbers) if segmented is None else segmented
-    texts = ["".join(str(d.digit) for d in found) for found in read]
-    lowest = [min((d.confidence for d in found), default=0.0) for found in read]
-    return [(t, c, not found) for t, c, found in zip(texts, lowest, read, strict=True)]
+def read_texts(reader: ReaderModel, numbers: list[Sample]) -> list[tuple[str, float, bool]]:
+    """THE number-reading call of the evaluation, as `/v1/read` reads: (text, confidence,
+    nothing read) per sample, all lines in batches through the reader."""
+    grays = decoded(numbers)
+    found = []
+    for start in range(0, len(grays), 64):
+        found += read_lines(grays[start : start + 64], reader.scores, reader.temperature)
+    return [(r.text, r.confidence, not r.digits) for r in found]
 
 
-def score(model: DigitModel, prepared: Prepared, numbers: list[Sample]) -> Scored:
-    """Single-digit predictions, and numbers read with the same model."""
+def score(
+    model: DigitModel, prepared: Prepared, numbers: list[Sample], reader: ReaderModel | None
+) -> Scored:
+    """Single-digit predictions; numbers read by the reader (with `reader`) or else by the
+    segmenter with this model, which is scored either way."""
     probabilities, not_digit = model.predict_scores(prepared.inputs)
     digits = probabilities.argmax(axis=1)
     # As the service flags them: no ink, or what the model takes for no digit, is never sure.
@@ -115,28 +122,24 @@ def score(model: DigitModel, prepared: Prepared, numbers: list[Sample]) -> Score
     confidence = probabilities.max(axis=1) * readable
     labels = [s.label for s in prepared.samples]
     correct = np.array([str(d) == label for d, label in zip(digits, labels, strict=True)])
-    # The digits of numbers read at the right length join the calibration (the segmenter's
-    # per-digit confidences; a reader without them contributes none).
-    read = read_digits(model, numbers) if PIECES_FROM_SEGMENTER else []
-    texts = read_texts(model, numbers, read if PIECES_FROM_SEGMENTER else None)
-    lowest = np.array([c for _, c, _ in texts], dtype=np.float64)
-    number_correct = np.array([t == s.label for (t, _, _), s in zip(texts, numbers, strict=True)])
-    aligned = [(d, s.label) for d, s in zip(read, numbers, strict=True) if len(d) == len(s.label)]
-    pieces = [
-        (d.confidence, str(d.digit) == c)
-        for found, label in aligned
-        for d, c in zip(found, label, strict=True)
-    ]
+    labels = [s.label for s in numbers]
+    by_segmenter = segmenter_texts(model, numbers)
+    segmented = np.array([t == label for t, label in zip(by_segmenter, labels, strict=True)])
+    if reader is None:
+        texts = [(t, 1.0, False) for t in by_segmenter]
+    else:
+        texts = read_texts(reader, numbers)
+    number_correct = np.array([t == label for (t, _, _), label in zip(texts, labels, strict=True)])
     return Scored(
         model.name,
         digits,
         confidence,
         correct,
         number_correct,
-        lowest,
-        np.array([p[0] for p in pieces]),
-        np.array([p[1] for p in pieces], dtype=bool),
-        np.array([u for _, _, u in texts], dtype=bool),
+        np.array([c for _, c, _ in texts], dtype=np.float64),
+        number_uncertain=np.array([u for _, _, u in texts], dtype=bool),
+        number_threshold=reader.threshold if reader is not None else 1.0,
+        segmenter_correct=segmented,
     )
 
 
@@ -198,23 +201,17 @@ class Calibration:
 
 
 def calibration_pool(scored: Scored, is_digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(confidence, correct) of the single digits and of the digits of numbers."""
-    confidence = np.concatenate([scored.confidence[is_digit], scored.piece_confidence])
-    return confidence, np.concatenate([scored.correct[is_digit], scored.piece_correct])
+    """(confidence, correct) of the single digits."""
+    return scored.confidence[is_digit], scored.correct[is_digit]
 
 
 Pools = dict[str, tuple[np.ndarray, np.ndarray]]  # condition → (confidence, correct)
 
 
-def condition_pools(
-    scored: Scored, singles: dict[str, np.ndarray], numbers: dict[str, np.ndarray]
-) -> Pools:
-    """Per condition with something to read: (confidence, correct) of its samples, single
-    digits by the classifier's confidence, numbers by the number's."""
-    pools = {name: (scored.confidence[i], scored.correct[i]) for name, i in singles.items()}
-    confidence = scored.number_confidence()
-    pools |= {name: (confidence[i], scored.number_correct[i]) for name, i in numbers.items()}
-    return pools
+def condition_pools(scored: Scored, singles: dict[str, np.ndarray]) -> Pools:
+    """Per single-digit condition with something to read: (confidence, correct) of its
+    samples. Numbers have the reader's own threshold, so they do not move the classifier's."""
+    return {name: (scored.confidence[i], scored.correct[i]) for name, i in singles.items()}
 
 
 def check_condition(
@@ -263,6 +260,9 @@ def command(
     compare: Annotated[
         Path | None, typer.Option(help="A second model reported alongside (seed_cnn).")
     ] = ROOT / "models" / "seed_cnn.onnx",
+    reader: Annotated[Path, typer.Option(help="The number reader.")] = ROOT
+    / "models"
+    / "reader.onnx",
     count: Annotated[int, typer.Option(help="Images per single-digit condition.")] = DEFAULT_COUNT,
     numbers: Annotated[int, typer.Option(help="Images per number condition.")] = DEFAULT_COUNT,
     split: Annotated[
@@ -289,13 +289,18 @@ def command(
     prepared = prepare(singles)
     number_set = number_samples(digits.images, digits.labels, numbers, seed)
     paths = [model] + ([compare] if compare and compare.is_file() else [])
+    number_reader = ReaderModel.load(reader)
     is_digit = np.array([s.condition not in NO_DIGIT for s in singles])
     singles_by, numbers_by = conditions(prepared), conditions(number_set)
     readable = {name: i for name, i in singles_by.items() if name not in NO_DIGIT}
     results = []
-    for path in paths:
-        scored = score(DigitModel.load(path), prepared, number_set)
-        pools = condition_pools(scored, readable, numbers_by)
+    for index, path in enumerate(paths):
+        # The served model reads numbers with the reader; the comparison model with the
+        # segmenter, as `/v1/read` did before the reader.
+        scored = score(
+            DigitModel.load(path), prepared, number_set, number_reader if index == 0 else None
+        )
+        pools = condition_pools(scored, readable)
         results.append((path, scored, calibrate(scored, is_digit, pools)))
     descriptions = DESCRIPTIONS | NUMBER_DESCRIPTIONS
     mark = fingerprint(singles + number_set)

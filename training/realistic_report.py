@@ -62,6 +62,8 @@ def rows(results: "Results", context: Context, peers: dict[str, dict]) -> list[l
     table = []
     for name in [*context.singles, *context.numbers]:
         first, threshold = results[0][1], results[0][2].threshold
+        if name in context.numbers:
+            threshold = first.number_threshold
         confidence, correct = condition_arrays(first, name, context)
         kept = confidence >= threshold
         if correct is None:  # nothing to read: right when flagged
@@ -71,8 +73,15 @@ def rows(results: "Results", context: Context, peers: dict[str, dict]) -> list[l
             unflagged = f"{correct[kept].mean():.2%}" if kept.any() else "–"
             check = results[0][2].conditions.get(name)
             verdict = "–" if check is None else ("yes" if check.met else "**no**")
+            if name in context.numbers:  # the reader's threshold is not fitted on this set
+                met = not kept.any() or correct[kept].mean() >= 0.995
+                verdict = "yes" if met else "**no**"
             row = [name, str(kept.size), f"{correct.mean():.2%}", f"{kept.mean():.1%}", unflagged]
             row.append(verdict)
+        segmenter = (
+            first.segmenter_correct[context.numbers[name]] if name in context.numbers else None
+        )
+        row.append("–" if segmenter is None else f"{segmenter.mean():.2%}")
         for _, scored, calibration in results[1:]:
             other, right = condition_arrays(scored, name, context)
             flagged = other < calibration.threshold
@@ -92,7 +101,8 @@ def rows(results: "Results", context: Context, peers: dict[str, dict]) -> list[l
 def header(results: "Results") -> list[str]:
     first = results[0][1].name
     columns = ["condition", "images", f"{first} right", "coverage", "right among unflagged"]
-    columns += ["held-out ≥ 99.5 %", *(f"{s.name} right" for _, s, _ in results[1:])]
+    columns += ["held-out ≥ 99.5 %", f"segmenter + {first} right"]
+    columns += [f"{s.name} right" for _, s, _ in results[1:]]
     return columns + list(PEERS.values())
 
 
@@ -137,7 +147,8 @@ def plot_risk(results: "Results", context: Context, path: Path) -> None:
             coverage, risk = risk_coverage(confidence, correct)
             style = ["-", "--", ":"][index % 3]
             axis.plot(coverage, risk, style, color=colour, label=name, linewidth=1.2)
-            kept = confidence >= calibration.threshold
+            at = scored.number_threshold if name in context.numbers else calibration.threshold
+            kept = confidence >= at
             axis.plot([kept.mean()], [1 - correct[kept].mean() if kept.any() else 0], "o",
                       color=colour, markersize=4)  # fmt: skip
         axis.axhline(0.005, color="grey", linestyle="--", linewidth=0.8, label="0.5 % target")

@@ -58,7 +58,8 @@ async def predict_batch(
 
 @router.get("/model", response_model=ModelCard, summary="The served model's card")
 def model_card(engine: EngineDep) -> dict[str, Any]:
-    """The model card plus the input/output tensors and the confidence threshold in use."""
+    """The model card plus the input/output tensors and the confidence threshold in use, and
+    the number reader's name, version, threshold and temperature (for /v1/read)."""
     model = engine.model
     return {
         **model.card,
@@ -68,4 +69,10 @@ def model_card(engine: EngineDep) -> dict[str, Any]:
         "threshold": engine.threshold,
         "input": INPUT_SPEC,
         "output": OUTPUT_SPEC,
+        "reader": {
+            **engine.reader_ref(),
+            "sha256": engine.reader.card.get("sha256", ""),
+            "confidence_threshold": engine.reader.threshold,
+            "temperature": engine.reader.temperature,
+        },
     }

@@ -1,4 +1,4 @@
-"""Reading numbers: /v1/read and /v1/read/batch (segmentation in `digits_core.segment`)."""
+"""Reading numbers: /v1/read and /v1/read/batch (the number reader, `digits_core.reading`)."""
 
 from fastapi import APIRouter, Request
 
@@ -22,7 +22,7 @@ async def read(request: Request, engine: EngineDep, settings: SettingsDep) -> JS
     right with their boxes. No ink gives `"text": ""`."""
     item = await read_single_image(request, settings)
     reading = await engine.read(item)
-    return JSONResponseBytes({**reading, "model": engine.model_ref()})
+    return JSONResponseBytes({**reading, "model": engine.reader_ref()})
 
 
 @router.post(
@@ -38,4 +38,4 @@ async def read_batch(
     """Multipart `files` (repeated) or JSON `images`; one bad item fails alone."""
     items = await read_batch_items(request, settings)
     outcomes = await engine.read_batch(items)
-    return batch_response(items, outcomes, dict, engine.model_ref())
+    return batch_response(items, outcomes, dict, engine.reader_ref())

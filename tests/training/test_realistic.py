@@ -113,22 +113,19 @@ def test_calibration_is_checked_on_the_other_half() -> None:
     assert calibration.accuracy >= 0.99
 
 
-def test_calibration_counts_the_digits_of_numbers_and_has_a_floor() -> None:
+def test_calibration_has_a_floor_and_holds_out_half() -> None:
     empty = np.zeros(0, bool)
     low = np.linspace(0.3, 1.0, 600)
     # All single digits right: alone they would allow any threshold, so the floor decides.
     easy = Scored("m", np.zeros(600, int), low, np.ones(600, bool), empty, empty)
-    assert calibrate(easy, np.ones(600, bool)).threshold == 0.5
-    # Digits of numbers below 0.8 are wrong half the time: the threshold must rise above them.
-    singles = np.linspace(0.81, 1.0, 600)
-    pieces = np.linspace(0.6, 0.8, 400)
-    wrong_half = np.arange(400) % 4 < 2
-    hard = Scored(
-        "m", np.zeros(600, int), singles, np.ones(600, bool), empty, empty, pieces, wrong_half
-    )
+    calibration = calibrate(easy, np.ones(600, bool))
+    assert calibration.threshold == 0.5
+    assert calibration.samples == 300
+    # Below 0.8 half the digits are wrong: the threshold must rise above them.
+    right = ~((low < 0.8) & (np.arange(600) % 4 < 2))
+    hard = Scored("m", np.zeros(600, int), low, right, empty, empty)
     calibration = calibrate(hard, np.ones(600, bool))
     assert calibration.threshold > 0.79
-    assert calibration.samples == 500
     assert calibration.accuracy >= 0.995
 
 
@@ -157,11 +154,11 @@ def test_every_condition_must_meet_the_target_on_its_own() -> None:
 
 
 def test_read_texts_is_the_number_path(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
-    from training.realistic import ROOT, DigitModel, read_texts
+    from training.realistic import ROOT, ReaderModel, read_texts
 
     images, labels = mnist_test
     numbers = number_samples(images[:50], labels[:50], count=1, seed=3)
-    texts = read_texts(DigitModel.load(ROOT / "models" / "digits.onnx"), numbers)
+    texts = read_texts(ReaderModel.load(ROOT / "models" / "reader.onnx"), numbers)
     assert len(texts) == len(numbers)
     for text, confidence, uncertain in texts:
         assert text == "" or text.isdigit()

@@ -1,0 +1,64 @@
+"""/v1/read on paperwork: digits that touch and overlap, and numbers in comb fields, read by the
+number reader in one model call per request."""
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.utils.paperwork import comb_field, touching
+
+COUNT = 12
+
+
+def numbers(mnist_test: tuple[np.ndarray, np.ndarray], seed: int) -> list[tuple[list, str]]:
+    """COUNT random numbers of 3–7 MNIST test digits: (digit images, expected text)."""
+    images, labels = mnist_test
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for _ in range(COUNT):
+        picks = rng.choice(len(labels), size=int(rng.integers(3, 8)), replace=False)
+        chosen.append(([images[i] for i in picks], "".join(str(labels[i]) for i in picks)))
+    return chosen
+
+
+def read_all(client: TestClient, pngs: list[bytes]) -> list[str]:
+    files = [("files", (f"{i}.png", data, "image/png")) for i, data in enumerate(pngs)]
+    response = client.post("/v1/read/batch", files=files)
+    assert response.status_code == 200
+    return [result["text"] for result in response.json()["results"]]
+
+
+@pytest.mark.parametrize("overlap", [0.0, 0.15, 0.3])
+def test_touching_and_overlapping_digits_are_read_whole(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], overlap: float
+) -> None:
+    cases = numbers(mnist_test, seed=int(overlap * 100))
+    texts = read_all(client, [touching(images, overlap) for images, _ in cases])
+    right = sum(text == expected for text, (_, expected) in zip(texts, cases, strict=True))
+    assert right >= COUNT - 2, list(zip(texts, [e for _, e in cases], strict=True))
+
+
+def test_comb_fields_are_read_cell_by_cell(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray]
+) -> None:
+    cases = numbers(mnist_test, seed=11)
+    texts = read_all(client, [comb_field(images) for images, _ in cases])
+    right = sum(text == expected for text, (_, expected) in zip(texts, cases, strict=True))
+    assert right >= COUNT - 2, list(zip(texts, [e for _, e in cases], strict=True))
+
+
+def test_a_batch_is_one_reader_call(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], monkeypatch
+) -> None:
+    engine = client.app.state.engine
+    calls: list[int] = []
+    original = engine.reader.scores
+
+    def counted(lines: np.ndarray) -> np.ndarray:
+        calls.append(len(lines))
+        return original(lines)
+
+    monkeypatch.setattr(engine.reader, "scores", counted)
+    cases = numbers(mnist_test, seed=5)[:5]
+    read_all(client, [touching(images, 0.1) for images, _ in cases])
+    assert calls == [5]

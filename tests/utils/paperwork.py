@@ -1,0 +1,63 @@
+"""Fixture images of numbers as they come on paperwork, drawn by code from MNIST test digits:
+digits that touch and overlap, and one digit per cell of a printed comb field."""
+
+import io
+
+import numpy as np
+from PIL import Image
+
+SCALE = 3  # MNIST digits drawn 84 px tall
+
+
+def ink_of(image: np.ndarray, scale: float = SCALE) -> np.ndarray:
+    """A 28×28 MNIST digit as ink 0..1, enlarged and cropped to its strokes."""
+    size = round(28 * scale)
+    ink = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR), np.float32)
+    ink /= 255.0
+    rows, cols = np.flatnonzero(ink.max(1) > 0.1), np.flatnonzero(ink.max(0) > 0.1)
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def png(coverage: np.ndarray) -> bytes:
+    """Ink coverage → dark ink on white paper, as PNG bytes."""
+    gray = (250 - 230 * np.clip(coverage, 0, 1)).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(gray).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def touching(images: list[np.ndarray], overlap: float, slope: float = 0.03) -> bytes:
+    """Digits whose neighbours overlap by `overlap` of the narrower one's width, on a slope."""
+    inks = [ink_of(image) for image in images]
+    margin = 40
+    width = sum(i.shape[1] for i in inks) + 2 * margin
+    height = max(i.shape[0] for i in inks) + 2 * margin + round(slope * width)
+    coverage = np.zeros((height, width), np.float32)
+    x = margin
+    for index, ink in enumerate(inks):
+        if index:
+            x -= round(overlap * min(ink.shape[1], inks[index - 1].shape[1]))
+        top = margin + round(slope * x)
+        region = coverage[top : top + ink.shape[0], x : x + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+        x += ink.shape[1]
+    return png(coverage[:, : x + margin])
+
+
+def comb_field(images: list[np.ndarray], cell: int = 110, tick: float = 0.35) -> bytes:
+    """One digit per cell of a comb: a printed baseline with ticks between the cells."""
+    inks = [ink_of(image, scale=2.5) for image in images]
+    margin, rule = 30, 2
+    height = max(i.shape[0] for i in inks) + 2 * margin + 20
+    coverage = np.zeros((height, cell * len(inks) + 2 * margin), np.float32)
+    baseline = height - margin
+    for index, ink in enumerate(inks):
+        left = margin + index * cell + (cell - ink.shape[1]) // 2
+        top = baseline - ink.shape[0] - 8
+        region = coverage[top : top + ink.shape[0], left : left + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+    coverage[baseline : baseline + rule, margin : margin + cell * len(inks) + rule] = 1.0
+    for index in range(len(inks) + 1):
+        x = margin + index * cell
+        coverage[baseline - round(tick * cell) : baseline, x : x + rule] = 1.0
+    return png(coverage)
