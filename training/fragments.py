@@ -1,6 +1,7 @@
 """Non-digits for the default model's 11th class: what segmentation cuts out that is not a digit.
 
-Reading a number (`digits_core.segment`) classifies every run of ink pieces as a candidate digit;
+The segmenter (`training.segmenter`, the baseline the number reader replaced) classifies
+every run of ink pieces as a candidate digit;
 a classifier that has only seen whole digits reads half a "0" or two touching digits as some
 digit with confidence. These generators make such candidates from training digits, through
 the same `fit_to_mnist` the service uses: two digits side by side, a digit with a large chunk of

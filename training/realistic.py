@@ -20,7 +20,6 @@ from digits_core.errors import DigitsError
 from digits_core.imaging import decode_image, prepare_digit
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.reading import read_lines
-from digits_core.segment import read_numbers
 from training.data import DEFAULT_DATA_DIR, load_split
 from training.realistic_set import (
     DESCRIPTIONS,
@@ -30,6 +29,7 @@ from training.realistic_set import (
     number_samples,
     single_samples,
 )
+from training.segmenter import read_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "reports" / "realistic.md"

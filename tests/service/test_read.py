@@ -11,8 +11,8 @@ from PIL import Image
 
 from service.app import create_app
 from service.settings import Settings
-from tests.core.test_segment import clear_digits, compose, model  # noqa: F401 (fixtures)
 from tests.service.conftest import b64, data_url, encode
+from tests.training.test_segmenter import clear_digits, compose, model  # noqa: F401 (fixtures)
 
 NUMBER = [4, 0, 2, 1, 3]
 UNSUPPORTED = "unsupported_media_type"

@@ -1,4 +1,6 @@
-"""Reading a number: one image → its digits left to right, each with a box and a confidence.
+"""The segmenter that served /v1/read before the number reader (`digits_core.reading`), kept
+as the baseline the realistic report scores the reader against: one image → its digits left
+to right, each with a box and a confidence.
 
 Segmentation by recognition. The ink's components (`digits_core.ink`) are the atoms; a component
 wider than a digit is also cut at the columns with least ink, so touching digits come apart.

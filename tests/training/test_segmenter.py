@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from digits_core.ink import analyse
 from digits_core.model import DigitModel
-from digits_core.segment import read_number
+from training.segmenter import read_number
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "digits.onnx"
 SCALE = 3  # MNIST 28 px → 84 px digits
