@@ -100,7 +100,8 @@ def rows(results: "Results", context: Context, peers: dict[str, dict]) -> list[l
 
 def header(results: "Results") -> list[str]:
     first = results[0][1].name
-    columns = ["condition", "images", f"{first} right", "coverage", "right among unflagged"]
+    columns = ["condition", "images", f"{first} (numbers: reader) right", "coverage"]
+    columns += ["right among unflagged"]
     columns += ["held-out ≥ 99.5 %", f"segmenter + {first} right"]
     columns += [f"{s.name} right" for _, s, _ in results[1:]]
     return columns + list(PEERS.values())
