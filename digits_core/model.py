@@ -28,21 +28,13 @@ class ModelLoadError(Exception):
     """The model file is missing, unreadable or does not follow the input/output contract."""
 
 
-class DigitModel:
-    """An ONNX digit classifier: float32 [N, 28, 28, 1] in 0..1 → softmax [N, 10]."""
+class CardModel:
+    """An onnxruntime session and the model card that says what it is."""
 
     def __init__(self, session: ort.InferenceSession, card: dict[str, Any], path: Path) -> None:
         self.session = session
         self.card = card
         self.path = path
-        self.has_not_digit = NOT_DIGIT_NAME in [o.name for o in session.get_outputs()]
-
-    @classmethod
-    def load(cls, path: Path, *, intra_op_threads: int = 1) -> "DigitModel":
-        """Open `path` (and its `.json` card) or raise ModelLoadError naming the file."""
-        path = Path(path)
-        onnx_session = open_checked(path, intra_op_threads, INPUT_NAME, OUTPUT_NAME)
-        return cls(onnx_session, load_card(path), path)
 
     @property
     def name(self) -> str:
@@ -58,8 +50,23 @@ class DigitModel:
 
     @property
     def threshold(self) -> float:
-        """Default confidence threshold for `uncertain`, chosen at training time."""
+        """Below this confidence an answer is `uncertain`; chosen when the model was calibrated."""
         return float(self.card.get("confidence_threshold", DEFAULT_THRESHOLD))
+
+
+class DigitModel(CardModel):
+    """An ONNX digit classifier: float32 [N, 28, 28, 1] in 0..1 → softmax [N, 10]."""
+
+    def __init__(self, session: ort.InferenceSession, card: dict[str, Any], path: Path) -> None:
+        super().__init__(session, card, path)
+        self.has_not_digit = NOT_DIGIT_NAME in [o.name for o in session.get_outputs()]
+
+    @classmethod
+    def load(cls, path: Path, *, intra_op_threads: int = 1) -> "DigitModel":
+        """Open `path` (and its `.json` card) or raise ModelLoadError naming the file."""
+        path = Path(path)
+        onnx_session = open_checked(path, intra_op_threads, INPUT_NAME, OUTPUT_NAME)
+        return cls(onnx_session, load_card(path), path)
 
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """float32 images [N, 28, 28] or [N, 28, 28, 1] in 0..1 → probabilities [N, 10]."""
@@ -86,13 +93,8 @@ class DigitModel:
         self.predict_batch(np.zeros((1, *INPUT_SHAPE), dtype=np.float32))
 
 
-class ReaderModel:
+class ReaderModel(CardModel):
     """The ONNX number reader: lines float32 [N, 32, W, 1] → frame scores [N, W/4, 11]."""
-
-    def __init__(self, session: ort.InferenceSession, card: dict[str, Any], path: Path) -> None:
-        self.session = session
-        self.card = card
-        self.path = path
 
     @classmethod
     def load(cls, path: Path, *, intra_op_threads: int = 1) -> "ReaderModel":
@@ -104,19 +106,6 @@ class ReaderModel:
     def temperature(self) -> float:
         """Calibrated at export: how much the scores are softened before decoding."""
         return float(self.card.get("temperature", 1.0))
-
-    @property
-    def threshold(self) -> float:
-        """Below this whole-string confidence a reading is flagged uncertain."""
-        return float(self.card.get("confidence_threshold", DEFAULT_THRESHOLD))
-
-    @property
-    def name(self) -> str:
-        return str(self.card.get("name", self.path.stem))
-
-    @property
-    def version(self) -> str:
-        return str(self.card.get("version", "0"))
 
     def scores(self, lines: np.ndarray) -> np.ndarray:
         """One call for a batch of lines padded to one width."""

@@ -43,11 +43,15 @@ def to_onnx(model: keras.Model, opset: int = OPSET) -> onnx.ModelProto:
     return proto
 
 
-def rename_io(graph: onnx.GraphProto) -> None:
+def rename_io(
+    graph: onnx.GraphProto,
+    input_name: str = INPUT_NAME,
+    output_names: tuple[str, ...] = (OUTPUT_NAME, NOT_DIGIT_NAME),
+) -> None:
     """Name the inputs/outputs per the contract (batch dim `N`), rewiring the nodes that use
     them; outputs come in the order the serving function returns them."""
-    renames = {graph.input[0].name: INPUT_NAME}
-    for output, name in zip(graph.output, (OUTPUT_NAME, NOT_DIGIT_NAME), strict=False):
+    renames = {graph.input[0].name: input_name}
+    for output, name in zip(graph.output, output_names, strict=False):
         renames[output.name] = name
     for value in [*graph.input, *graph.output]:
         value.name = renames.get(value.name, value.name)

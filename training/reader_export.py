@@ -30,7 +30,7 @@ from digits_core.ink import analyse
 from digits_core.reading import Line, Reading, batch_lines, decode, line_of, with_temperature
 from training.calibration import Calibration, calibrate
 from training.card import framework_versions, save_card, sha256
-from training.export import OPSET, PARITY_TOLERANCE, ParityError
+from training.export import OPSET, PARITY_TOLERANCE, ParityError, rename_io
 from training.lines import make_lines
 from training.reader import Batches, greedy_texts
 from training.reader_train import ROOT, digits_of
@@ -49,14 +49,7 @@ def to_onnx(model: keras.Model) -> onnx.ModelProto:
         return tf.nn.softmax(model(line, training=False), axis=-1)
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=signature, opset=OPSET)
-    graph = proto.graph
-    renames = {graph.input[0].name: READER_INPUT_NAME, graph.output[0].name: READER_OUTPUT_NAME}
-    for value in [*graph.input, *graph.output]:
-        value.name = renames.get(value.name, value.name)
-        value.type.tensor_type.shape.dim[0].dim_param = "N"
-    for node in graph.node:
-        node.input[:] = [renames.get(name, name) for name in node.input]
-        node.output[:] = [renames.get(name, name) for name in node.output]
+    rename_io(proto.graph, READER_INPUT_NAME, (READER_OUTPUT_NAME,))
     onnx.checker.check_model(proto)
     return proto
 

@@ -21,6 +21,7 @@ from scipy import ndimage
 
 from digits_core.imaging import fit_to_mnist
 from digits_core.ink import Ink, analyse
+from digits_core.reading import Box, ReadDigit
 
 # [N, 28, 28] float32 inputs → (probabilities [N, 10], P(not a digit) [N])
 Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -36,25 +37,6 @@ SPECK_AREA = 0.15  # an atom below this share of the median atom area may be ski
 SPECK_HEIGHT = 0.4  # ... when it is also shorter than this share of the line
 SHORT = 0.75  # a digit shorter than this share of the line height is penalised ...
 SHORT_SPREAD = 0.12  # ... by a Gaussian of this spread
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in the input image's pixels."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
-class ReadDigit:
-    """One digit of a number."""
-
-    digit: int
-    confidence: float
-    box: Box
 
 
 @dataclass(frozen=True)
