@@ -194,9 +194,8 @@ class Calibration:
             "pooled_threshold": round(self.pooled, 6),
             "conditions_below_target": self.failing(),
             "method": "lowest threshold (at least 0.5) with ≥ target accuracy on the even samples "
-            "of the realistic set (single digits and the digits of numbers read at the right "
-            "length, all MNIST test digits) and on the even samples of every condition on its "
-            "own; coverage and accuracy measured on the odd samples",
+            "of the realistic set's single digits (MNIST test digits), pooled and in every "
+            "condition on its own; coverage and accuracy measured on the odd samples",
         }
 
 
