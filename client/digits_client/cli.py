@@ -275,6 +275,15 @@ def answer_one(
         backend.close()
 
 
+def show(result: dict, answer: str, as_json: bool) -> None:
+    """One answer: the full JSON, or its `answer` field, confidence and uncertainty."""
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    flag = " (uncertain)" if result["uncertain"] else ""
+    typer.echo(f"{result[answer]}  confidence {result['confidence']:.3f}{flag}")
+
+
 FileArgument = Annotated[Path, typer.Argument(help="One image file.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the full JSON response.")]
 
@@ -289,12 +298,7 @@ def predict(
     timeout: TimeoutOption = 30.0,
 ) -> None:
     """Classify one image of a single digit."""
-    result = answer_one(file, url, model, api_key, timeout, read=False)
-    if as_json:
-        typer.echo(json.dumps(result))
-        return
-    flag = " (uncertain)" if result["uncertain"] else ""
-    typer.echo(f"{result['digit']}  confidence {result['confidence']:.3f}{flag}")
+    show(answer_one(file, url, model, api_key, timeout, read=False), "digit", as_json)
 
 
 @app.command()
@@ -307,9 +311,4 @@ def read(
     timeout: TimeoutOption = 30.0,
 ) -> None:
     """Read a multi-digit number from one image."""
-    result = answer_one(file, url, model, api_key, timeout, read=True)
-    if as_json:
-        typer.echo(json.dumps(result))
-        return
-    flag = " (uncertain)" if result["uncertain"] else ""
-    typer.echo(f"{result['text']}  confidence {result['confidence']:.3f}{flag}")
+    show(answer_one(file, url, model, api_key, timeout, read=True), "text", as_json)
