@@ -249,11 +249,10 @@ def digit_extent(found: Ink, labels: np.ndarray) -> int:
     return max(bottom - top, right - left)
 
 
-def prepare_digit(gray: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Grayscale image of one digit (either polarity, 0..255) → (28×28 input, has_digit).
+def locate_digit(gray: np.ndarray) -> tuple[Ink, np.ndarray] | None:
+    """The analysis of a one-digit image (either polarity, 0..255) and the labels of the
+    digit's components in it; None when there is no ink at all.
 
-    `has_digit` is False for blank paper, an empty canvas, specks only or a solid blob; the
-    array is then all zero or the blob's shape, and the caller should not trust a prediction.
     The ink is analysed at the resolution the decision needs: a first look at COARSE_SIDE; a
     digit smaller than COARSE_DIGIT there is looked at again where it spans about FINE_DIGIT
     pixels, and only an image with no ink at either look is analysed at full working size.
@@ -263,20 +262,34 @@ def prepare_digit(gray: np.ndarray) -> tuple[np.ndarray, bool]:
         labels = digit_components(found)
         extent = digit_extent(found, labels)
         if extent >= COARSE_DIGIT or found.scale == 1.0:
-            return fit_to_mnist(crop_ink(found, labels)[0]), looks_like_digit(found, labels)
+            return found, labels
         side = math.ceil(COARSE_SIDE * FINE_DIGIT / max(extent, 1))
         if side < WORK_SIDE and side < max(gray.shape):
             found = analyse(gray, side)
             if found.count:
                 labels = digit_components(found)
                 if digit_extent(found, labels) >= COARSE_DIGIT:
-                    return fit_to_mnist(crop_ink(found, labels)[0]), looks_like_digit(found, labels)
+                    return found, labels
     # A small digit in a big image (or none): look again at the full working resolution.
     found = analyse(gray)
-    if found.count == 0:
+    return (found, digit_components(found)) if found.count else None
+
+
+def digit_input(located: tuple[Ink, np.ndarray] | None) -> tuple[np.ndarray, bool]:
+    """A located digit → (28×28 input, has_digit); no ink gives zeros and False."""
+    if located is None:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32), False
-    labels = digit_components(found)
+    found, labels = located
     return fit_to_mnist(crop_ink(found, labels)[0]), looks_like_digit(found, labels)
+
+
+def prepare_digit(gray: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Grayscale image of one digit (either polarity, 0..255) → (28×28 input, has_digit).
+
+    `has_digit` is False for blank paper, an empty canvas, specks only or a solid blob; the
+    array is then all zero or the blob's shape, and the caller should not trust a prediction.
+    """
+    return digit_input(locate_digit(gray))
 
 
 def normalize_digit(gray: np.ndarray) -> np.ndarray:

@@ -19,10 +19,11 @@ import numpy as np
 
 from digits_core.contract import NOT_DIGIT_LEVEL
 from digits_core.errors import DigitsError
-from digits_core.imaging import decode_image, image_to_digit, pixels_to_input
+from digits_core.imaging import decode_image, pixels_to_input
 from digits_core.inputs import RawImage
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.reading import Reading, read_lines
+from digits_core.single import DigitView, pooled, reader_opinions, view_digit, view_pixels
 from service import metrics
 from service.settings import Settings
 from service.v2_codec import DecodedRequest, decode_request, decompress
@@ -31,16 +32,9 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class ModelInput:
-    """A model-ready 28×28 float32 input; `no_digit` when there is no ink to read."""
-
-    array: np.ndarray
-    no_digit: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Prediction:
-    """One image's result; `probabilities` is the model's float32 softmax row."""
+    """One image's result; `probabilities` is the classifier's softmax pooled with the
+    reader's opinion (`digits_core.single`), float32."""
 
     probabilities: np.ndarray
     digit: int
@@ -67,19 +61,17 @@ Outcome = Prediction | DigitsError
 ReadResult = dict[str, Any]  # one read number: text, confidence, uncertain, digits with boxes
 
 
-def prepare_item(item: RawImage, *, max_pixels: int) -> ModelInput:
-    """Decode and normalise one item (raises DigitsError when it cannot be read)."""
+def prepare_item(item: RawImage, *, max_pixels: int) -> DigitView:
+    """Decode one item and make both models' inputs (raises DigitsError when it cannot be
+    read). Blank paper, specks only or a solid blob has no digit, whatever the models say."""
     if item.kind == "pixels":
-        array = pixels_to_input(item.payload)
-        return ModelInput(array=array, no_digit=not bool(array.any()))
-    # Blank paper, specks only or a solid blob: nothing to read, whatever the model would say.
-    array, has_digit = image_to_digit(item.image_bytes(), max_pixels=max_pixels)
-    return ModelInput(array=array, no_digit=not has_digit)
+        return view_pixels(pixels_to_input(item.payload))
+    return view_digit(decode_image(item.image_bytes(), max_pixels=max_pixels))
 
 
-def prepare_many(items: Sequence[RawImage], *, max_pixels: int) -> list[ModelInput | DigitsError]:
+def prepare_many(items: Sequence[RawImage], *, max_pixels: int) -> list[DigitView | DigitsError]:
     """Prepare items one by one, keeping each item's error in its slot."""
-    results: list[ModelInput | DigitsError] = []
+    results: list[DigitView | DigitsError] = []
     for item in items:
         try:
             results.append(prepare_item(item, max_pixels=max_pixels))
@@ -169,17 +161,21 @@ class Engine:
         """THE model call: inputs → (probabilities, P(not one digit)), timed (blocking)."""
         started = time.perf_counter()
         probabilities, not_digit = self.model.predict_scores(inputs)
-        metrics.observe_inference(time.perf_counter() - started, len(probabilities))
+        metrics.observe_inference(
+            self.model.name, time.perf_counter() - started, len(probabilities)
+        )
         return probabilities, not_digit
 
-    def classify(self, inputs: np.ndarray, no_digit: np.ndarray | None = None) -> list[Prediction]:
-        """[N, 28, 28] model inputs → predictions, in ONE onnxruntime call (blocking)."""
-        probabilities, not_digit = self.scores(inputs)
+    def classify(self, views: Sequence[DigitView]) -> list[Prediction]:
+        """Views → predictions: ONE classifier call and ONE reader call for all (blocking)."""
+        classified, not_digit = self.scores(np.stack([view.array for view in views]))
+        opinions = reader_opinions(views, self.line_scores, self.reader.temperature)
+        probabilities = pooled(classified, opinions)
         digits = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(digits)), digits]
-        empty = np.zeros(len(digits), dtype=bool) if no_digit is None else no_digit
+        empty = np.array([not view.has_digit for view in views])
         # No ink means nothing to read, whatever the softmax says about an all-black input;
-        # neither does ink the model takes for no digit (a scribble, two digits in one image).
+        # neither does ink the classifier takes for no digit (a scribble, two digits).
         uncertain = (confidences < self.threshold) | empty | (not_digit >= NOT_DIGIT_LEVEL)
         metrics.count_predictions(digits)
         return [
@@ -193,15 +189,14 @@ class Engine:
             for i in range(len(digits))
         ]
 
-    def _classify_prepared(self, prepared: list[ModelInput | DigitsError]) -> list[Outcome]:
+    def _classify_prepared(self, prepared: list[DigitView | DigitsError]) -> list[Outcome]:
         outcomes: dict[int, Outcome] = {
             i: p for i, p in enumerate(prepared) if isinstance(p, DigitsError)
         }
-        ready = [(i, p) for i, p in enumerate(prepared) if isinstance(p, ModelInput)]
+        ready = [(i, p) for i, p in enumerate(prepared) if isinstance(p, DigitView)]
         if ready:
-            inputs = np.stack([p.array for _, p in ready])
-            flags = np.array([p.no_digit for _, p in ready])
-            for (i, _), prediction in zip(ready, self.classify(inputs, flags), strict=True):
+            predictions = self.classify([view for _, view in ready])
+            for (i, _), prediction in zip(ready, predictions, strict=True):
                 outcomes[i] = prediction
         return [outcomes[i] for i in range(len(prepared))]
 
@@ -213,7 +208,7 @@ class Engine:
         """THE reader call: every line of a request at once, timed (blocking)."""
         started = time.perf_counter()
         scores = self.reader.scores(lines)
-        metrics.observe_inference(time.perf_counter() - started, len(lines))
+        metrics.observe_inference(self.reader.name, time.perf_counter() - started, len(lines))
         return scores
 
     def read_items(self, items: Sequence[RawImage]) -> list[ReadResult | DigitsError]:

@@ -36,11 +36,15 @@ IN_FLIGHT = Gauge(
 )
 INFERENCE_LATENCY = Histogram(
     "digits_inference_duration_seconds",
-    "Time in one onnxruntime call (a whole batch).",
+    "Time in one onnxruntime call (a whole batch), by model (classifier or reader).",
+    ["model"],
     buckets=LATENCY_BUCKETS,
 )
 BATCH_SIZE = Histogram(
-    "digits_inference_batch_size", "Images per onnxruntime call.", buckets=BATCH_BUCKETS
+    "digits_inference_batch_size",
+    "Images (or lines) per onnxruntime call, by model.",
+    ["model"],
+    buckets=BATCH_BUCKETS,
 )
 PREDICTIONS = Counter("digits_predictions_total", "Predictions by predicted digit.", ["digit"])
 ERRORS = Counter("digits_errors_total", "Errors (requests and batch items) by code.", ["code"])
@@ -73,9 +77,9 @@ def set_model_info(name: str, version: str, sha256: str) -> None:
     MODEL_INFO.labels(name=name, version=version, sha256=sha256).set(1)
 
 
-def observe_inference(seconds: float, batch_size: int) -> None:
-    INFERENCE_LATENCY.observe(seconds)
-    BATCH_SIZE.observe(batch_size)
+def observe_inference(model: str, seconds: float, batch_size: int) -> None:
+    INFERENCE_LATENCY.labels(model=model).observe(seconds)
+    BATCH_SIZE.labels(model=model).observe(batch_size)
 
 
 def count_predictions(digits: np.ndarray) -> None:

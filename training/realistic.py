@@ -1,10 +1,11 @@
 """`python -m training realistic`: accuracy per real-world condition, calibration, report.
 
 The set (training/realistic_set.py) is built from MNIST test digits with fixed seeds. Each
-sample goes through the serving path: `decode_image` → `prepare_digit` → the classifier for
-single digits, `digits_core.reading.read_lines` → the number reader for numbers (the segmenter
-that served `/v1/read` before is scored beside it). The classifier's threshold is chosen on
-half of the single-digit samples and checked on the other half, then written into its card;
+sample goes through the serving path: `decode_image` → `digits_core.single` (the classifier
+pooled with the reader's opinion) for single digits, `digits_core.reading.read_lines` → the
+number reader for numbers (the segmenter that served `/v1/read` before is scored beside it).
+The single-digit threshold is chosen on half of the single-digit samples and checked on the
+other half, then written into the classifier's card;
 the reader's threshold was chosen on validation lines at export and is only checked here.
 """
 
@@ -17,9 +18,10 @@ import typer
 
 from digits_core.contract import NOT_DIGIT_LEVEL
 from digits_core.errors import DigitsError
-from digits_core.imaging import decode_image, prepare_digit
+from digits_core.imaging import decode_image
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.reading import read_lines
+from digits_core.single import DigitView, pooled, reader_opinions, view_digit
 from training.data import DEFAULT_DATA_DIR, load_split
 from training.realistic_set import (
     DESCRIPTIONS,
@@ -46,6 +48,7 @@ class Prepared:
     """Model inputs of the single-digit samples (model independent, so computed once)."""
 
     samples: list[Sample]
+    views: list[DigitView]
     inputs: np.ndarray
     has_digit: np.ndarray
 
@@ -76,12 +79,9 @@ class Scored:
 
 
 def prepare(samples: list[Sample]) -> Prepared:
-    inputs, flags = [], []
-    for sample in samples:
-        array, has_digit = prepare_digit(decode_image(sample.data))
-        inputs.append(array)
-        flags.append(has_digit)
-    return Prepared(samples, np.stack(inputs), np.array(flags))
+    views = [view_digit(gray) for gray in decoded(samples)]
+    inputs = np.stack([view.array for view in views])
+    return Prepared(samples, views, inputs, np.array([view.has_digit for view in views]))
 
 
 def segmenter_texts(model: DigitModel, numbers: list[Sample]) -> list[str]:
@@ -113,9 +113,13 @@ def read_texts(reader: ReaderModel, numbers: list[Sample]) -> list[tuple[str, fl
 def score(
     model: DigitModel, prepared: Prepared, numbers: list[Sample], reader: ReaderModel | None
 ) -> Scored:
-    """Single-digit predictions; numbers read by the reader (with `reader`) or else by the
-    segmenter with this model, which is scored either way."""
+    """Single-digit predictions (pooled with the reader's opinion, with `reader`); numbers
+    read by the reader (with `reader`) or else by the segmenter with this model, which is
+    scored either way."""
     probabilities, not_digit = model.predict_scores(prepared.inputs)
+    if reader is not None:  # as the service answers: the classifier pooled with the reader
+        opinions = reader_opinions(prepared.views, reader.scores, reader.temperature)
+        probabilities = pooled(probabilities, opinions)
     digits = probabilities.argmax(axis=1)
     # As the service flags them: no ink, or what the model takes for no digit, is never sure.
     readable = prepared.has_digit & (not_digit < NOT_DIGIT_LEVEL)

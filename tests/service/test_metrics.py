@@ -53,6 +53,8 @@ def test_unknown_paths_share_one_label(client):
 
 
 def test_inference_batch_size_and_digits(client, seven_png):
+    card = client.get("/v1/model").json()
+    reader = card["reader"]
     before = samples(client)
     client.post("/v1/predict/batch", json={"images": [b64(seven_png)] * 5 + ["!!"]})
     after = samples(client)
@@ -60,9 +62,11 @@ def test_inference_batch_size_and_digits(client, seven_png):
     def delta(metric, /, **labels):
         return value(after, metric, **labels) - value(before, metric, **labels)
 
-    assert delta("digits_inference_duration_seconds_count") == 1
-    assert delta("digits_inference_batch_size_count") == 1
-    assert delta("digits_inference_batch_size_sum") == 5
+    # One classifier call and one reader call (its second opinion) for the whole batch.
+    for model in (card["name"], reader["name"]):
+        assert delta("digits_inference_duration_seconds_count", model=model) == 1
+        assert delta("digits_inference_batch_size_count", model=model) == 1
+        assert delta("digits_inference_batch_size_sum", model=model) == 5
     assert delta("digits_predictions_total", digit="7") == 5
     assert delta("digits_errors_total", code="invalid_base64") == 1
 

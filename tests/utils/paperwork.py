@@ -61,3 +61,23 @@ def comb_field(images: list[np.ndarray], cell: int = 110, tick: float = 0.35) ->
         x = margin + index * cell
         coverage[baseline - round(tick * cell) : baseline, x : x + rule] = 1.0
     return png(coverage)
+
+
+def boxed(image: np.ndarray, inset: int = 4, rule: int = 2) -> bytes:
+    """One digit in a printed form box whose sides come within `inset` px of its strokes
+    (a negative inset: the box crosses them)."""
+    ink = ink_of(image)
+    margin = 30
+    height, width = ink.shape[0] + 2 * margin, ink.shape[1] + 2 * margin
+    coverage = np.zeros((height, width), np.float32)
+    coverage[margin : margin + ink.shape[0], margin : margin + ink.shape[1]] = ink
+    top, left = margin - inset - rule, margin - inset - rule
+    bottom, right = height - margin + inset, width - margin + inset
+    for rows, cols in (
+        (slice(top, top + rule), slice(left, right + rule)),
+        (slice(bottom, bottom + rule), slice(left, right + rule)),
+        (slice(top, bottom + rule), slice(left, left + rule)),
+        (slice(top, bottom + rule), slice(right, right + rule)),
+    ):
+        coverage[rows, cols] = 1.0
+    return png(coverage)

@@ -1,0 +1,69 @@
+"""One digit, two opinions: pooling, and both models' inputs from one image."""
+
+import numpy as np
+import pytest
+
+from digits_core.contract import shipped_model
+from digits_core.imaging import decode_image
+from digits_core.model import DigitModel, ReaderModel
+from digits_core.single import pooled, reader_opinions, view_digit, view_pixels
+from tests.utils.paperwork import boxed
+from training.data import load_split
+
+
+def test_agreement_sharpens_and_doubt_softens() -> None:
+    classifier = np.array([[0.01] * 7 + [0.93, 0.0, 0.0]])
+    agrees = np.full((1, 10), 1e-4)
+    agrees[0, 7] = 0.9
+    doubts = np.full((1, 10), 1e-4)
+    doubts[0, 1] = 0.6
+    doubts[0, 7] = 0.3
+    sure, unsure = pooled(classifier, agrees), pooled(classifier, doubts)
+    assert sure[0].argmax() == 7 and sure[0, 7] > classifier[0, 7]
+    assert unsure[0, 7] < classifier[0, 7]
+    np.testing.assert_allclose(sure.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_a_digit_either_model_rules_out_stays_out() -> None:
+    classifier = np.array([[0.0] * 9 + [1.0]])
+    reader = np.full((1, 10), 0.1)
+    assert pooled(classifier, reader)[0].argmax() == 9
+
+
+def test_no_reader_opinion_keeps_the_classifier() -> None:
+    classifier = np.array([[0.05] * 8 + [0.5, 0.1]], dtype=np.float32)
+    np.testing.assert_allclose(pooled(classifier, np.full((1, 10), np.nan)), classifier)
+
+
+@pytest.fixture(scope="module")
+def models() -> tuple[DigitModel, ReaderModel]:
+    return DigitModel.load(shipped_model()), ReaderModel.load(shipped_model("reader.onnx"))
+
+
+def test_boxed_digits_are_read_better_together(models) -> None:
+    """Digits in printed boxes (MNIST test digits): the reader's opinion fixes the
+    classifier's misreads of box residue and never loses a digit it had right."""
+    classifier, reader = models
+    test = load_split("test")
+    images, labels = test.images[:40], test.labels[:40]
+    views = [
+        view_digit(decode_image(boxed(image, inset=(-2, 3, 8)[i % 3])))
+        for i, image in enumerate(images)
+    ]
+    assert all(view.line is not None and view.has_digit for view in views)
+    alone, _ = classifier.predict_scores(np.stack([v.array for v in views]))
+    opinions = reader_opinions(views, reader.scores, reader.temperature)
+    together = pooled(alone, opinions)
+    right_alone = alone.argmax(axis=1) == labels
+    right_together = together.argmax(axis=1) == labels
+    assert right_together.sum() >= 38
+    assert right_together.sum() >= right_alone.sum()
+
+
+def test_pixels_and_blank_views() -> None:
+    blank = view_digit(np.full((50, 80), 250.0))
+    assert blank.line is None and not blank.has_digit and not blank.array.any()
+    seven = load_split("test").images[0].astype(np.float32) / 255.0
+    view = view_pixels(seven)
+    assert view.line is not None and view.has_digit
+    assert view.array is seven
