@@ -149,19 +149,55 @@ def photographed(rng: Rng, sheet: np.ndarray, size: int) -> tuple[np.ndarray, st
         method = [Image.NEAREST, Image.BILINEAR, Image.BICUBIC][int(rng.integers(0, 3))]
         gray = np.asarray(image.resize((gray.shape[1], gray.shape[0]), method), np.float32)
         degradation = "low_resolution"
-    elif kind < 0.3:  # a 1-bit scan
-        low, high = float(gray.min()), float(gray.max())
-        level = low + rng.uniform(0.35, 0.65) * (high - low)
-        gray = np.where(gray < level, 0.0, 255.0)
-        degradation = "bilevel"
-    elif kind < 0.5:
-        buffer = io.BytesIO()
-        Image.fromarray(gray.astype(np.uint8)).save(
-            buffer, "JPEG", quality=int(rng.integers(30, 90))
-        )
-        gray = np.asarray(Image.open(buffer), np.float32)
-        degradation = "jpeg"
+    elif kind < 0.32:
+        gray, degradation = one_bit_scan(rng, gray, size), "bilevel"
+    elif kind < 0.47:
+        gray, degradation = jpeg(rng, gray, 30, 90), "jpeg"
+    elif kind < 0.57:
+        gray, degradation = snapshot(rng, gray), "photo"
     return gray.astype(np.float32), degradation
+
+
+def jpeg(rng: Rng, gray: np.ndarray, low: int, high: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(gray.astype(np.uint8)).save(
+        buffer, "JPEG", quality=int(rng.integers(low, high))
+    )
+    return np.asarray(Image.open(buffer), np.float32)
+
+
+def one_bit_scan(rng: Rng, gray: np.ndarray, size: int) -> np.ndarray:
+    """A fax or office 1-bit scan: often at a resolution where digits are 10–30 px tall, then
+    a threshold or an error-diffusion dither (with the scanner's white point set first)."""
+    if rng.random() < 0.7:
+        shrink = min(1.0, rng.uniform(10, 30) / size)
+        small = (max(1, round(gray.shape[1] * shrink)), max(1, round(gray.shape[0] * shrink)))
+        gray = np.asarray(Image.fromarray(gray.astype(np.uint8)).resize(small, Image.BOX), float)
+    if rng.random() < 0.4:
+        white = max(float(np.percentile(gray, 90)), 1.0)
+        image = Image.fromarray(np.clip(gray * 250 / white, 0, 255).astype(np.uint8))
+        return np.asarray(image.convert("1").convert("L"), np.float32)
+    low, high = float(gray.min()), float(gray.max())
+    level = low + rng.uniform(0.35, 0.65) * (high - low)
+    return np.where(gray < level, 0.0, 255.0).astype(np.float32)
+
+
+def snapshot(rng: Rng, gray: np.ndarray) -> np.ndarray:
+    """A phone photo of the page: a soft cast shadow at any angle, sometimes the dark table
+    showing along an edge, a little defocus and heavy JPEG."""
+    height, width = gray.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    side = (xs / width - rng.uniform(0.1, 0.9)) * np.cos(angle)
+    side += (ys / height - rng.uniform(0.1, 0.9)) * np.sin(angle)
+    shadow = 1 / (1 + np.exp(-side / rng.uniform(0.02, 0.15)))
+    gray = gray * (1 - rng.uniform(0.2, 0.6) * shadow)
+    if rng.random() < 0.4:  # the table beyond the sheet's edge
+        edge = max(1, round(rng.uniform(0.02, 0.12) * min(height, width)))
+        strip = [np.s_[:edge], np.s_[-edge:], np.s_[:, :edge], np.s_[:, -edge:]]
+        gray[strip[int(rng.integers(0, 4))]] = rng.uniform(20, 110)
+    gray = ndimage.gaussian_filter(gray, rng.uniform(0.3, 1.2))
+    return jpeg(rng, gray, 12, 41)
 
 
 def render_line(rng: Rng, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, str, str]:
