@@ -200,10 +200,13 @@ def snapshot(rng: Rng, gray: np.ndarray) -> np.ndarray:
     return jpeg(rng, gray, 12, 41)
 
 
-def render_line(rng: Rng, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, str, str]:
-    """A random line of digits drawn from (images, labels): (grayscale page, its text, its
-    condition: layout/degradation)."""
-    count = int(rng.choice(12, p=LENGTH_WEIGHTS / LENGTH_WEIGHTS.sum())) + 1
+def render_line(
+    rng: Rng, images: np.ndarray, labels: np.ndarray, count: int | None = None
+) -> tuple[np.ndarray, str, str]:
+    """A random line of `count` (default: 1–12) digits drawn from (images, labels): (grayscale
+    page, its text, its condition: layout/degradation)."""
+    if count is None:
+        count = int(rng.choice(12, p=LENGTH_WEIGHTS / LENGTH_WEIGHTS.sum())) + 1
     picks = rng.integers(0, len(labels), size=count)
     size = int(rng.uniform(16, 56))
     layout = LAYOUTS[int(rng.choice(len(LAYOUTS), p=LAYOUT_WEIGHTS))]
