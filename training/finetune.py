@@ -24,6 +24,7 @@ import typer
 from onnx import numpy_helper
 
 from digits_core.contract import INPUT_NAME, OUTPUT_NAME, session
+from digits_core.model import load_card
 from digits_core.single import view_digit
 from training.augment import augment_batch
 from training.data import DEFAULT_DATA_DIR, load_split, split_validation
@@ -101,7 +102,7 @@ def main(
     keras.utils.set_random_seed(seed)
     fit_split, validation = split_validation(load_split("train", data_dir))
     fit_split = fit_split.head(limit)
-    model = keras_from_onnx(onnx_path)
+    model, start = keras_from_onnx(onnx_path), load_card(onnx_path)
     parity = check_parity(model, onnx_path, validation.inputs())
     config = PRESETS["digits"]
     inputs, targets = examples(fit_split, config, classes=11)
@@ -131,10 +132,12 @@ def main(
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
     summary = {
+        "run": out.stem,
         "config": {
             **asdict(config),
             "model": "digits",
-            "start": f"{onnx_path.name} (weights rebuilt, parity {parity:.1e}; batch norms frozen)",
+            "start": f"{start['name']} {start['version']} (weights rebuilt from {onnx_path.name}, "
+            f"parity {parity:.1e}; batch norms frozen)",
             "paperwork": paperwork,
             "paperwork_digits": len(extra_labels),
             "epochs": epochs,

@@ -213,5 +213,7 @@ def save_run(
 
 
 def load_results(results_dir: Path = RESULTS_DIR) -> list[dict[str, Any]]:
-    """Every saved run summary in `results_dir`."""
-    return [json.loads(path.read_text()) for path in sorted(results_dir.glob("*.json"))]
+    """Every saved summary of a trained and tested run in `results_dir` (other results, such
+    as the peers' or a fine-tune's, which is tested only when it is exported, are left out)."""
+    found = [json.loads(path.read_text()) for path in sorted(results_dir.glob("*.json"))]
+    return [r for r in found if "run" in r and "test_error" in r]
