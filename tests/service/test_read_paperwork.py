@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.utils.paperwork import comb_field, touching
+from tests.utils.paperwork import boxed, comb_field, touching
 
 COUNT = 12
 
@@ -62,3 +62,27 @@ def test_a_batch_is_one_reader_call(
     cases = numbers(mnist_test, seed=5)[:5]
     read_all(client, [touching(images, 0.1) for images, _ in cases])
     assert calls == [5]
+
+
+def test_digits_in_form_boxes_are_predicted_with_the_readers_opinion(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], monkeypatch
+) -> None:
+    """/v1/predict/batch on single digits in printed boxes (near, touching and crossing the
+    strokes): one classifier call and one reader call, and the digits read right."""
+    images, labels = mnist_test
+    engine = client.app.state.engine
+    calls: list[int] = []
+    original = engine.reader.scores
+
+    def counted(lines: np.ndarray) -> np.ndarray:
+        calls.append(len(lines))
+        return original(lines)
+
+    monkeypatch.setattr(engine.reader, "scores", counted)
+    pngs = [boxed(images[i], inset=(-2, 3, 8)[i % 3]) for i in range(24)]
+    files = [("files", (f"{i}.png", data, "image/png")) for i, data in enumerate(pngs)]
+    response = client.post("/v1/predict/batch", files=files)
+    assert response.status_code == 200
+    digits = [result["digit"] for result in response.json()["results"]]
+    assert calls == [24]
+    assert sum(d == label for d, label in zip(digits, labels[:24], strict=True)) >= 22

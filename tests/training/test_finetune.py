@@ -17,7 +17,7 @@ def test_paperwork_digits_are_model_inputs_of_their_labels() -> None:
     test = load_split("test")
     inputs, labels = paperwork_digits(test.images[:200], test.labels[:200], 40, seed=1)
     assert inputs.shape == (40, 28, 28, 1) and inputs.dtype == np.float32
-    assert 0.0 <= inputs.min() and inputs.max() <= 1.0
+    assert inputs.min() >= 0.0 and inputs.max() <= 1.0
     assert (inputs.reshape(40, -1).max(axis=1) > 0.5).all()
     assert set(labels) <= set(range(10)) and len(set(labels)) > 5
     # Hard on purpose (boxes, rules, scans, photos), yet mostly readable by the classifier.
