@@ -5,8 +5,8 @@ sample goes through the serving path: `decode_image` → `digits_core.single` (t
 pooled with the reader's opinion) for single digits, `digits_core.reading.read_lines` → the
 number reader for numbers (the segmenter that served `/v1/read` before is scored beside it).
 The single-digit threshold is chosen on half of the single-digit samples and checked on the
-other half, then written into the classifier's card;
-the reader's threshold was chosen on validation lines at export and is only checked here.
+other half, then written into the classifier's card; the reader's threshold was chosen on
+validation lines at export and is only checked here.
 """
 
 from dataclasses import dataclass, field
@@ -16,13 +16,9 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from digits_core.contract import NOT_DIGIT_LEVEL
-from digits_core.errors import DigitsError
-from digits_core.imaging import decode_image
 from digits_core.model import DigitModel, ReaderModel
-from digits_core.reading import read_lines
-from digits_core.single import DigitView, pooled, reader_opinions, view_digit
 from training.data import DEFAULT_DATA_DIR, load_split
+from training.realistic_scoring import Prepared, Scored, prepare, score
 from training.realistic_set import (
     DESCRIPTIONS,
     NO_DIGIT,
@@ -31,7 +27,6 @@ from training.realistic_set import (
     number_samples,
     single_samples,
 )
-from training.segmenter import read_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "reports" / "realistic.md"
@@ -41,110 +36,6 @@ TARGET_PRECISION = 0.995
 # Below an even chance the answer is more likely wrong than right: never sure, whatever the set.
 MIN_THRESHOLD = 0.5
 DEFAULT_SEED = 4
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Model inputs of the single-digit samples (model independent, so computed once)."""
-
-    samples: list[Sample]
-    views: list[DigitView]
-    inputs: np.ndarray
-    has_digit: np.ndarray
-
-
-@dataclass(frozen=True)
-class Scored:
-    """One model's predictions on the prepared samples."""
-
-    name: str
-    digits: np.ndarray
-    confidence: np.ndarray
-    correct: np.ndarray
-    number_correct: np.ndarray
-    number_confident: np.ndarray  # the number's confidence (the reader's, tempered)
-    # The reader's own "uncertain" flag, whatever the threshold (e.g. nothing found).
-    number_uncertain: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    # Numbers are flagged at the number reader's threshold (its card), not the classifier's.
-    number_threshold: float = 0.0
-    # Today's segmenter with this classifier, scored beside the reader (exact match).
-    segmenter_correct: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-
-    def number_confidence(self) -> np.ndarray:
-        """The confidence the threshold is applied to: 0 where the reader itself is unsure."""
-        uncertain = self.number_uncertain
-        if uncertain.size != self.number_confident.size:
-            uncertain = np.zeros(self.number_confident.size, bool)
-        return np.where(uncertain, 0.0, self.number_confident)
-
-
-def prepare(samples: list[Sample]) -> Prepared:
-    views = [view_digit(gray) for gray in decoded(samples)]
-    inputs = np.stack([view.array for view in views])
-    return Prepared(samples, views, inputs, np.array([view.has_digit for view in views]))
-
-
-def segmenter_texts(model: DigitModel, numbers: list[Sample]) -> list[str]:
-    """The segmenter that served `/v1/read` before the reader, with this classifier."""
-    read = read_numbers(decoded(numbers), model.predict_scores)
-    return ["".join(str(d.digit) for d in found) for found in read]
-
-
-def decoded(samples: list[Sample]) -> list[np.ndarray]:
-    grays = []
-    for sample in samples:
-        try:
-            grays.append(decode_image(sample.data))
-        except DigitsError:
-            grays.append(np.full((8, 8), 255.0, np.float32))
-    return grays
-
-
-def read_texts(reader: ReaderModel, numbers: list[Sample]) -> list[tuple[str, float, bool]]:
-    """THE number-reading call of the evaluation, as `/v1/read` reads: (text, confidence,
-    nothing read) per sample, all lines in batches through the reader."""
-    grays = decoded(numbers)
-    found = []
-    for start in range(0, len(grays), 64):
-        found += read_lines(grays[start : start + 64], reader.scores, reader.temperature)
-    return [(r.text, r.confidence, not r.digits) for r in found]
-
-
-def score(
-    model: DigitModel, prepared: Prepared, numbers: list[Sample], reader: ReaderModel | None
-) -> Scored:
-    """Single-digit predictions (pooled with the reader's opinion, with `reader`); numbers
-    read by the reader (with `reader`) or else by the segmenter with this model, which is
-    scored either way."""
-    probabilities, not_digit = model.predict_scores(prepared.inputs)
-    if reader is not None:  # as the service answers: the classifier pooled with the reader
-        opinions = reader_opinions(prepared.views, reader.scores, reader.temperature)
-        probabilities = pooled(probabilities, opinions)
-    digits = probabilities.argmax(axis=1)
-    # As the service flags them: no ink, or what the model takes for no digit, is never sure.
-    readable = prepared.has_digit & (not_digit < NOT_DIGIT_LEVEL)
-    confidence = probabilities.max(axis=1) * readable
-    labels = [s.label for s in prepared.samples]
-    correct = np.array([str(d) == label for d, label in zip(digits, labels, strict=True)])
-    labels = [s.label for s in numbers]
-    by_segmenter = segmenter_texts(model, numbers)
-    segmented = np.array([t == label for t, label in zip(by_segmenter, labels, strict=True)])
-    if reader is None:
-        texts = [(t, 1.0, False) for t in by_segmenter]
-    else:
-        texts = read_texts(reader, numbers)
-    number_correct = np.array([t == label for (t, _, _), label in zip(texts, labels, strict=True)])
-    return Scored(
-        model.name,
-        digits,
-        confidence,
-        correct,
-        number_correct,
-        np.array([c for _, c, _ in texts], dtype=np.float64),
-        number_uncertain=np.array([u for _, _, u in texts], dtype=bool),
-        number_threshold=reader.threshold if reader is not None else 1.0,
-        segmenter_correct=segmented,
-    )
 
 
 def lowest_threshold(
@@ -189,7 +80,9 @@ class Calibration:
     def failing(self) -> list[str]:
         return [name for name, check in self.conditions.items() if not check.met]
 
-    def card_block(self) -> dict[str, object]:
+    def card_block(
+        self, applies_to: str = "this classifier's top probability"
+    ) -> dict[str, object]:
         return {
             "target_accuracy": TARGET_PRECISION,
             "coverage": round(self.coverage, 4),
@@ -200,6 +93,7 @@ class Calibration:
             "method": "lowest threshold (at least 0.5) with ≥ target accuracy on the even samples "
             "of the realistic set's single digits (MNIST test digits), pooled and in every "
             "condition on its own; coverage and accuracy measured on the odd samples",
+            "applies_to": applies_to,
         }
 
 

@@ -11,7 +11,8 @@ from training.card import update_card
 from training.peers import PEERS_FILE, load_peers
 
 if TYPE_CHECKING:
-    from training.realistic import Calibration, Scored
+    from training.realistic import Calibration
+    from training.realistic_scoring import Scored
 
     Results = list[tuple[Path, Scored, Calibration]]
 
@@ -193,6 +194,12 @@ def plot_pooled(results: "Results", is_digit: np.ndarray, path: Path) -> None:
     plt.close(figure)
 
 
+SERVED = (
+    "the served single-digit confidence: this classifier's softmax pooled with the number "
+    "reader's opinion (digits_core.single)"
+)
+
+
 def write_outputs(
     results: "Results", context: Context, report: Path = REPORT, *, cards: bool = True
 ) -> None:
@@ -210,11 +217,13 @@ def write_outputs(
         lines.append("| " + " | ".join([row[0], what, *row[1:]]) + " |")
     lines += calibration_lines(results, RISK_FIGURE, COVERAGE_FIGURE)
     if cards:
-        for path, _, calibration in results:
+        for index, (path, _, calibration) in enumerate(results):
+            # The first model is the served one, scored as served: pooled with the reader.
+            applies_to = SERVED if index == 0 else "this classifier's top probability"
             update_card(
                 path,
                 confidence_threshold=round(calibration.threshold, 6),
-                calibration=calibration.card_block(),
+                calibration=calibration.card_block(applies_to),
             )
     readable = set(context.descriptions)
     samples = sum(i.size for i in context.singles.values())

@@ -3,8 +3,9 @@
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from training.realistic import Calibration, Scored
+    from training.realistic import Calibration
     from training.realistic_report import Context
+    from training.realistic_scoring import Scored
 
     Results = list[tuple[object, Scored, Calibration]]
 

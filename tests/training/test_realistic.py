@@ -8,9 +8,10 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from training.cli import app
-from training.realistic import Scored, calibrate, lowest_threshold
+from training.realistic import calibrate, lowest_threshold
 from training.realistic_forms import FORMS
 from training.realistic_numbers import NUMBERS
+from training.realistic_scoring import Scored
 from training.realistic_set import (
     NO_DIGIT,
     NUMBER_DESCRIPTIONS,
@@ -154,7 +155,8 @@ def test_every_condition_must_meet_the_target_on_its_own() -> None:
 
 
 def test_read_texts_is_the_number_path(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
-    from training.realistic import ROOT, ReaderModel, read_texts
+    from training.realistic import ROOT
+    from training.realistic_scoring import ReaderModel, read_texts
 
     images, labels = mnist_test
     numbers = number_samples(images[:50], labels[:50], count=1, seed=3)
