@@ -32,7 +32,7 @@ def intro_lines(context: "Context", with_peers: bool) -> list[str]:
         f"{context.number_count} --seed {context.seed}` from MNIST **test** digits only. Every "
         "image is encoded to a file and goes through the serving path: `decode_image` → "
         "`digits_core.single` (what `/v1/predict` runs: the classifier's softmax pooled with the "
-        "number reader's opinion; the *seed_cnn* column is the classifier alone) for single "
+        "number reader's opinion; the *seed_cnn* column is that model alone) for single "
         "digits, `training.realistic_scoring.read_texts` "
         "(what `/v1/read` runs: rule removal, one line, the number reader, CTC decoding) for "
         "numbers, scored by exact match; *segmenter + digits* is the segmenter that served "
