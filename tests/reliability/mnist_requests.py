@@ -5,8 +5,9 @@ import io
 import numpy as np
 from PIL import Image
 
-from digits_core.imaging import image_to_input
-from digits_core.model import DigitModel
+from digits_core.inputs import RawImage
+from service.engine import Engine
+from service.settings import Settings
 from tests.conftest import MODEL_PATH
 
 
@@ -17,10 +18,13 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def expected_digits(pngs: list[bytes]) -> list[int]:
-    """The served pipeline in-process: the shared preprocessing, then the same ONNX model."""
-    model = DigitModel.load(MODEL_PATH)
-    inputs = np.stack([image_to_input(data) for data in pngs])
-    return [int(d) for d in model.predict_batch(inputs).argmax(axis=1)]
+    """The served pipeline in-process: the same engine, models and preprocessing."""
+    engine = Engine.load(Settings(model_path=MODEL_PATH, workers=1))
+    try:
+        predictions = engine.predict_items([RawImage("bytes", data) for data in pngs])
+    finally:
+        engine.close()
+    return [prediction.digit for prediction in predictions]
 
 
 def in_flight(metrics_text: str) -> float:
