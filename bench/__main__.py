@@ -57,6 +57,7 @@ def measure_floors(
     stage_time = 0.3 if quick else 1.0
     model = DigitModel.load(model_path, intra_op_threads=1)
     model.warm_up()
+    reader = floors.reader_beside(model_path)
     preprocessing: dict[str, Any] = {}
     single_us: dict[str, float] = {}
     for kind in KINDS:
@@ -71,7 +72,7 @@ def measure_floors(
             "file_size": floors.file_size(images[0]),
             "decoded_shape": floors.decoded_shape(images[0]),
         }
-        single_us[kind] = floors.single_image_us(model, images, stage_time, 3)
+        single_us[kind] = floors.single_image_us(model, reader, images, stage_time, 3)
     rates: dict[str, dict[str, Any]] = {}
     for kind in ("tensor", *KINDS):
         for batch in (1, 256):

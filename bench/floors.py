@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digits_core.imaging import decode_image, image_to_input, normalize_digit
-from digits_core.model import DigitModel
+from digits_core.contract import READER_MODEL
+from digits_core.imaging import decode_image
+from digits_core.model import DigitModel, ReaderModel
+from digits_core.single import pooled, reader_opinions, view_digit
 
 _STATE: dict[str, object] = {}
 
@@ -30,15 +32,32 @@ class Rate:
     us_per_image: float
 
 
+def reader_beside(model_path: Path) -> ReaderModel:
+    """The number reader served with the classifier (the one next to it), one thread."""
+    reader = ReaderModel.load(Path(model_path).with_name(READER_MODEL), intra_op_threads=1)
+    reader.warm_up()
+    return reader
+
+
+def served(model: DigitModel, reader: ReaderModel, images: list[bytes]) -> np.ndarray:
+    """What `/v1/predict` computes for these image files, in process: decode, both models'
+    inputs, one classifier call, one reader call, the pooled probabilities."""
+    views = [view_digit(decode_image(data)) for data in images]
+    probabilities, _ = model.predict_scores(np.stack([view.array for view in views]))
+    return pooled(probabilities, reader_opinions(views, reader.scores, reader.temperature))
+
+
 def _init(model_path: str, images: dict[str, list[bytes]], tensors: np.ndarray) -> None:
-    """Per-process state: the model (1 intra-op thread), the inputs."""
+    """Per-process state: the models (1 intra-op thread each), the inputs."""
     model = DigitModel.load(Path(model_path), intra_op_threads=1)
     model.warm_up()
-    _STATE.update(model=model, images=images, tensors=tensors)
+    _STATE.update(model=model, reader=reader_beside(Path(model_path)), images=images)
+    _STATE.update(tensors=tensors)
 
 
 def _step(kind: str, batch: int, position: int) -> int:
-    """One unit of work: `batch` images of `kind` (or raw tensors) through the model."""
+    """One unit of work: `batch` images of `kind` through the served pipeline (or raw tensors
+    through the classifier alone)."""
     model: DigitModel = _STATE["model"]  # type: ignore[assignment]
     if kind == "tensor":
         tensors: np.ndarray = _STATE["tensors"]  # type: ignore[assignment]
@@ -46,7 +65,7 @@ def _step(kind: str, batch: int, position: int) -> int:
         return batch
     pool: list[bytes] = _STATE["images"][kind]  # type: ignore[index]
     chosen = [pool[(position + i) % len(pool)] for i in range(batch)]
-    model.predict_batch(np.stack([image_to_input(data) for data in chosen]))
+    served(model, _STATE["reader"], chosen)  # type: ignore[arg-type]
     return batch
 
 
@@ -98,21 +117,23 @@ class Floors:
         return Rate(statistics.median(totals), statistics.median(per_image) * 1e6)
 
 
-def single_image_us(model: DigitModel, images: list[bytes], duration: float, rounds: int) -> float:
-    """Median per-image µs of decode + normalise + infer (batch 1) in this process, one core."""
+def single_image_us(
+    model: DigitModel, reader: ReaderModel, images: list[bytes], duration: float, rounds: int
+) -> float:
+    """Median per-image µs of the served pipeline at batch 1 in this process, one core."""
 
     def one(position: int) -> None:
-        data = images[position % len(images)]
-        model.predict_batch(image_to_input(data)[np.newaxis])
+        served(model, reader, [images[position % len(images)]])
 
     return _median_us(one, duration, rounds)
 
 
 def stage_costs(images: list[bytes], duration: float, rounds: int) -> tuple[float, float]:
-    """Median µs per image of decode and of normalise, measured separately, one core."""
+    """Median µs per image of decode and of normalise (both models' inputs from one analysis of
+    the ink), measured separately, one core."""
     grays = [decode_image(data) for data in images]
     decode_us = _median_us(lambda i: decode_image(images[i % len(images)]), duration, rounds)
-    normalise_us = _median_us(lambda i: normalize_digit(grays[i % len(grays)]), duration, rounds)
+    normalise_us = _median_us(lambda i: view_digit(grays[i % len(grays)]), duration, rounds)
     return decode_us, normalise_us
 
 

@@ -292,24 +292,6 @@ def prepare_digit(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     return digit_input(locate_digit(gray))
 
 
-def normalize_digit(gray: np.ndarray) -> np.ndarray:
-    """Grayscale image of one digit (either polarity, 0..255) → 28×28 float32 MNIST input.
-
-    An image with no ink gives an all-zero array.
-    """
-    return prepare_digit(gray)[0]
-
-
-def image_to_input(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Image bytes → 28×28 float32 model input."""
-    return normalize_digit(decode_image(data, max_pixels=max_pixels))
-
-
-def image_to_digit(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, bool]:
-    """Image bytes → (28×28 float32 model input, has_digit)."""
-    return prepare_digit(decode_image(data, max_pixels=max_pixels))
-
-
 def pixels_to_input(pixels: object) -> np.ndarray:
     """A 28×28 list of numbers 0..255 (MNIST convention, white ink on black) → model input.
 

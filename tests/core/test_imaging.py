@@ -7,13 +7,19 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digits_core.errors import ImageTooLarge, InvalidImage
-from digits_core.imaging import (
-    decode_image,
-    image_to_digit,
-    image_to_input,
-    normalize_digit,
-    prepare_digit,
-)
+from digits_core.imaging import decode_image, prepare_digit
+
+
+def normalize_digit(gray: np.ndarray) -> np.ndarray:
+    return prepare_digit(gray)[0]
+
+
+def image_to_digit(data: bytes) -> tuple[np.ndarray, bool]:
+    return prepare_digit(decode_image(data))
+
+
+def image_to_input(data: bytes) -> np.ndarray:
+    return image_to_digit(data)[0]
 
 
 def seven(size: int = 120, width: int = 10) -> np.ndarray:
