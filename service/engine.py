@@ -167,7 +167,8 @@ class Engine:
         return probabilities, not_digit
 
     def classify(self, views: Sequence[DigitView]) -> list[Prediction]:
-        """Views → predictions: ONE classifier call and ONE reader call for all (blocking)."""
+        """Views → predictions: ONE classifier call, and reader calls of at most 64 lines
+        (`digits_core.single.CHUNK`) for the reader's opinion (blocking)."""
         classified, not_digit = self.scores(np.stack([view.array for view in views]))
         opinions = reader_opinions(views, self.line_scores, self.reader.temperature)
         probabilities = pooled(classified, opinions)

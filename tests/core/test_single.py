@@ -6,7 +6,7 @@ import pytest
 from digits_core.contract import shipped_model
 from digits_core.imaging import decode_image
 from digits_core.model import DigitModel, ReaderModel
-from digits_core.single import pooled, reader_opinions, view_digit, view_pixels
+from digits_core.single import CHUNK, pooled, reader_opinions, view_digit, view_pixels
 from tests.utils.paperwork import boxed
 from training.data import load_split
 
@@ -67,3 +67,19 @@ def test_pixels_and_blank_views() -> None:
     view = view_pixels(seven)
     assert view.line is not None and view.has_digit
     assert view.array is seven
+
+
+def test_the_readers_opinion_comes_in_calls_of_at_most_chunk_lines(models) -> None:
+    """A full batch does not hold every line's activations at once."""
+    _, reader = models
+    seven = load_split("test").images[0].astype(np.float32) / 255.0
+    views = [view_pixels(seven)] * (2 * CHUNK + 3)
+    calls: list[int] = []
+
+    def counted(lines: np.ndarray) -> np.ndarray:
+        calls.append(len(lines))
+        return reader.scores(lines)
+
+    opinions = reader_opinions(views, counted, reader.temperature)
+    assert calls == [CHUNK, CHUNK, 3]
+    assert (opinions.argmax(axis=1) == 7).all()
