@@ -19,8 +19,8 @@ from digits_core.ink import analyse
 from digits_core.reading import Line, Score, batch_lines, line_of, with_temperature
 
 FLOOR = 1e-30  # a probability either model gives as 0 is taken as this, so logs stay finite
-# Lines per reader call: a full 512-image batch in one call held ~100 MB of activations at once
-# (worker RSS 321 MB in the bench); 64 lines keep the calls efficient and the peak small.
+# Lines per reader call: a full 512-image batch in one call would hold ~100 MB of activations
+# at once; 64 lines keep the calls efficient and that peak small.
 CHUNK = 64
 
 
