@@ -206,7 +206,8 @@ class Engine:
         return self._classify_prepared(prepare_many(items, max_pixels=self.max_pixels))
 
     def line_scores(self, lines: np.ndarray) -> np.ndarray:
-        """THE reader call: every line of a request at once, timed (blocking)."""
+        """THE reader call, timed (blocking): a read request sends all its lines at once, a
+        predict request its lines in chunks (`digits_core.single.CHUNK`)."""
         started = time.perf_counter()
         scores = self.reader.scores(lines)
         metrics.observe_inference(self.reader.name, time.perf_counter() - started, len(lines))

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from digits_core.imaging import decode_image
+from digits_core.single import pooled, reader_opinions, view_digit
 from tests.utils.paperwork import boxed, comb_field, touching
 
 COUNT = 12
@@ -47,18 +49,24 @@ def test_comb_fields_are_read_cell_by_cell(
     assert right >= COUNT - 2, list(zip(texts, [e for _, e in cases], strict=True))
 
 
-def test_a_batch_is_one_reader_call(
-    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], monkeypatch
-) -> None:
-    engine = client.app.state.engine
+def count_reader_calls(client: TestClient, monkeypatch) -> list[int]:
+    """Lines per call of the served reader, recorded from now on."""
+    reader = client.app.state.engine.reader
     calls: list[int] = []
-    original = engine.reader.scores
+    original = reader.scores
 
     def counted(lines: np.ndarray) -> np.ndarray:
         calls.append(len(lines))
         return original(lines)
 
-    monkeypatch.setattr(engine.reader, "scores", counted)
+    monkeypatch.setattr(reader, "scores", counted)
+    return calls
+
+
+def test_a_batch_is_one_reader_call(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], monkeypatch
+) -> None:
+    calls = count_reader_calls(client, monkeypatch)
     cases = numbers(mnist_test, seed=5)[:5]
     read_all(client, [touching(images, 0.1) for images, _ in cases])
     assert calls == [5]
@@ -68,21 +76,24 @@ def test_digits_in_form_boxes_are_predicted_with_the_readers_opinion(
     client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], monkeypatch
 ) -> None:
     """/v1/predict/batch on single digits in printed boxes (near, touching and crossing the
-    strokes): one classifier call and one reader call, and the digits read right."""
+    strokes): one reader call for the batch, the answer is the classifier pooled with the
+    reader (not the classifier alone), and the digits read right."""
     images, labels = mnist_test
     engine = client.app.state.engine
-    calls: list[int] = []
-    original = engine.reader.scores
-
-    def counted(lines: np.ndarray) -> np.ndarray:
-        calls.append(len(lines))
-        return original(lines)
-
-    monkeypatch.setattr(engine.reader, "scores", counted)
     pngs = [boxed(images[i], inset=(-2, 3, 8)[i % 3]) for i in range(24)]
+    views = [view_digit(decode_image(data)) for data in pngs]
+    alone, _ = engine.model.predict_scores(np.stack([view.array for view in views]))
+    expected = pooled(
+        alone, reader_opinions(views, engine.reader.scores, engine.reader.temperature)
+    )
+    calls = count_reader_calls(client, monkeypatch)
     files = [("files", (f"{i}.png", data, "image/png")) for i, data in enumerate(pngs)]
     response = client.post("/v1/predict/batch", files=files)
     assert response.status_code == 200
-    digits = [result["digit"] for result in response.json()["results"]]
+    results = response.json()["results"]
     assert calls == [24]
+    served = np.array([result["probabilities"] for result in results])
+    np.testing.assert_allclose(served, expected, atol=1e-6)
+    assert np.abs(served - alone).max() > 0.1
+    digits = [result["digit"] for result in results]
     assert sum(d == label for d, label in zip(digits, labels[:24], strict=True)) >= 22
