@@ -1,13 +1,13 @@
 """Non-digits for the default model's 11th class: what segmentation cuts out that is not a digit.
 
 The segmenter (`training.segmenter`, the baseline the number reader replaced) classifies
-every run of ink pieces as a candidate digit;
-a classifier that has only seen whole digits reads half a "0" or two touching digits as some
-digit with confidence. These generators make such candidates from training digits, through
-the same `fit_to_mnist` the service uses: two digits side by side, a digit with a large chunk of
-its neighbour, the left or right part of a digit, its top or bottom part (a stroke broken
-across), and strokes that are no digit at all. Digits with a thin sliver of a neighbour stay
-digits, so a tight cut does not make a digit unreadable.
+every run of ink pieces as a candidate digit; a classifier that has only seen whole digits
+reads half a "0" or two touching digits as some digit with confidence. These generators make
+such candidates from training digits, through the same `fit_to_mnist` the service uses: two
+digits side by side, a digit with a large chunk of its neighbour, the left or right part of a
+digit, its top or bottom part (a stroke broken across), and strokes that are no digit at all.
+Digits with a thin sliver of a neighbour stay digits, so a tight cut does not make a digit
+unreadable.
 """
 
 from collections.abc import Callable
