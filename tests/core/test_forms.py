@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
-from digits_core.forms import rule_mask, runs
+from digits_core.forms import bridged, rule_mask, runs, skewed_runs
 from digits_core.ink import analyse
 
 
@@ -33,6 +34,30 @@ def digits(mnist_test: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
 def test_runs_measure_each_pixels_horizontal_run() -> None:
     mask = np.array([[1, 1, 0, 1, 1, 1], [0, 1, 0, 0, 0, 0]], dtype=bool)
     assert runs(mask).tolist() == [[2, 2, 0, 3, 3, 3], [0, 1, 0, 0, 0, 0]]
+
+
+def test_runs_do_not_continue_onto_the_next_row() -> None:
+    mask = np.array([[0, 1, 1], [1, 1, 0]], dtype=bool)
+    assert runs(mask).tolist() == [[0, 2, 2], [2, 2, 0]]
+    assert runs(mask.T).T.tolist() == [[0, 2, 1], [1, 2, 0]]
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_bridging_is_a_binary_closing_with_a_three_pixel_line(axis: int) -> None:
+    rng = np.random.default_rng(axis)
+    line = np.ones((3, 1) if axis == 0 else (1, 3), dtype=bool)
+    for _ in range(50):
+        mask = rng.random(tuple(rng.integers(1, 40, 2))) < rng.random()
+        closed = mask | ndimage.binary_closing(mask, structure=line)
+        assert np.array_equal(bridged(mask, axis), closed)
+
+
+def test_a_rule_scanned_askew_is_one_long_run() -> None:
+    mask = np.zeros((20, 100), dtype=bool)
+    columns = np.arange(100)
+    mask[5 + np.round(0.03 * columns).astype(int), columns] = True
+    assert runs(mask).max() <= 34  # it steps down a row every ~33 columns
+    assert skewed_runs(mask)[mask].min() == 100
 
 
 def test_clean_digits_lose_nothing(digits: list[np.ndarray]) -> None:
