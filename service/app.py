@@ -13,6 +13,7 @@ from digits_core.model import ModelLoadError
 from service import metrics
 from service.engine import Engine
 from service.errors import install_error_handlers
+from service.memory import return_freed_memory
 from service.middleware import install_middleware
 from service.routes import health, pages, predict, read, v2
 from service.settings import Settings, package_version
@@ -26,6 +27,7 @@ REDOC_URL = "/redoc"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the digits app; the model is loaded and warmed up in the lifespan."""
     settings = settings or Settings()
+    return_freed_memory()  # before any worker thread starts, so they share two arenas
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
