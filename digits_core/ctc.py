@@ -5,6 +5,8 @@ forward algorithm), which is what "the probability that the line says this" mean
 are rescaled at each step, so long lines do not underflow.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from digits_core.contract import BLANK
@@ -36,3 +38,23 @@ def single_digit_probabilities(scores: np.ndarray, frames: np.ndarray) -> np.nda
         after = np.where(live, new_after / top, after)
         log_scale += np.log(top)
     return (inside + after) * np.exp(log_scale)
+
+
+def log_likelihood(scores: np.ndarray, label: Sequence[int]) -> float:
+    """Frame scores [T, 11] of one line → log P(the line says exactly `label`), every
+    alignment summed (the CTC forward algorithm in log space)."""
+    extended = np.full(2 * len(label) + 1, BLANK)
+    extended[1::2] = label
+    logs = np.log(np.clip(scores.astype(np.float64), 1e-300, 1.0))[:, extended]
+    if not len(label):
+        return float(logs[:, 0].sum())  # blank in every frame
+    # A state may also come from two back when it is a digit unlike the one two back.
+    skip = np.zeros(len(extended), dtype=bool)
+    skip[3::2] = extended[3::2] != extended[1:-2:2]
+    alpha = np.full(len(extended), -np.inf)
+    alpha[:2] = logs[0, :2]
+    for frame in logs[1:]:
+        stay_or_step = np.logaddexp(alpha, np.r_[-np.inf, alpha[:-1]])
+        jumped = np.where(skip, np.r_[-np.inf, -np.inf, alpha[:-2]], -np.inf)
+        alpha = np.logaddexp(stay_or_step, jumped) + frame
+    return float(np.logaddexp(alpha[-1], alpha[-2]))

@@ -25,19 +25,13 @@ from digits_core.contract import (
     READER_OUTPUT_SPEC,
     session,
 )
-from digits_core.imaging import decode_image
-from digits_core.ink import analyse
-from digits_core.reading import Line, Reading, batch_lines, decode, line_of, with_temperature
-from training.calibration import Calibration, calibrate
 from training.card import framework_versions, save_card, sha256
 from training.export import OPSET, PARITY_TOLERANCE, ParityError, rename_io
-from training.lines import make_lines
 from training.reader import Batches, greedy_texts
-from training.reader_train import ROOT, digits_of
-from training.realistic_set import number_samples
+from training.reader_calibrate import CALIBRATION_SEED, DECODING, exact, lines_of, measured
+from training.reader_train import ROOT
 
 VERSION = "1.1.0"
-CALIBRATION_SEED = 5  # the report uses seed 4 on test digits
 
 
 def to_onnx(model: keras.Model) -> onnx.ModelProto:
@@ -78,12 +72,6 @@ def check_parity(model: keras.Model, path: Path, data: Batches) -> float:
     return worst
 
 
-def readings(scores: list[np.ndarray], data: Batches, temperature: float) -> list[Reading]:
-    lines = [Line(p.astype(np.float32) / 255.0, 0.0, 0.0, 1.0) for p in data.pixels]
-    pairs = zip(scores, lines, strict=True)
-    return [decode(with_temperature(s, temperature), line) for s, line in pairs]
-
-
 def latency_ms(path: Path, data: Batches, digits: int = 6, runs: int = 300) -> float:
     """Median ms for one `digits`-digit line at batch 1 on one thread."""
     index = next(i for i, t in enumerate(data.texts) if len(t) == digits)
@@ -97,41 +85,6 @@ def latency_ms(path: Path, data: Batches, digits: int = 6, runs: int = 300) -> f
         sess.run([READER_OUTPUT_NAME], {READER_INPUT_NAME: line})
         times.append(time.perf_counter() - started)
     return 1000 * float(np.median(times))
-
-
-def realistic_validation(path: Path, count: int, seed: int, data_dir: Path):
-    """The realistic set's number conditions drawn from the validation digits, read as
-    `/v1/read` reads them: a function of the temperature → (confidence, right), and each
-    sample's condition. The reader never trained on these digits; the report's test digits
-    are never seen here."""
-    samples = number_samples(*digits_of("validation", data_dir), count, seed)
-    lines = [line_of(analyse(decode_image(sample.data))) for sample in samples]
-    sess = session(path)
-    present = [line for line in lines if line is not None]
-    scores = []
-    for start in range(0, len(present), 64):
-        batch = batch_lines(present[start : start + 64])
-        scores += list(sess.run([READER_OUTPUT_NAME], {READER_INPUT_NAME: batch})[0])
-    found = iter(zip(present, scores, strict=True))
-    pairs = [None if line is None else next(found) for line in lines]
-    labels = [sample.label for sample in samples]
-
-    def read(temperature: float) -> tuple[np.ndarray, np.ndarray]:
-        readings = [
-            Reading([], 0.0)
-            if pair is None
-            else decode(with_temperature(pair[1], temperature), pair[0])
-            for pair in pairs
-        ]
-        right = np.array([r.text == label for r, label in zip(readings, labels, strict=True)])
-        return np.array([r.confidence for r in readings]), right
-
-    return read, [sample.condition for sample in samples]
-
-
-def lines_of(part: str, count: int, seed: int, data_dir: Path) -> tuple[Batches, list[str]]:
-    pixels, texts, conditions = make_lines(*digits_of(part, data_dir), count, seed)
-    return Batches(pixels, texts), conditions
 
 
 def main(
@@ -155,15 +108,9 @@ def main(
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(to_onnx(model), str(out))
     parity = check_parity(model, out, validation)
-    val_found = readings(onnx_scores(out, validation), validation, 1.0)
-    val_exact = float(
-        np.mean([r.text == t for r, t in zip(val_found, validation.texts, strict=True)])
-    )
-    read, conditions = realistic_validation(out, calibration_count, CALIBRATION_SEED, data_dir)
-    calibration: Calibration = calibrate(read, conditions)
+    val_exact = exact(out, validation, 1.0)
     test, _ = lines_of("test", test_lines, seed * 1000 + 777, data_dir)
-    found = readings(onnx_scores(out, test), test, calibration.temperature)
-    test_exact = float(np.mean([r.text == t for r, t in zip(found, test.texts, strict=True)]))
+    calibration, test_exact = measured(out, calibration_count, test, data_dir)
     summary = keras_path.with_suffix(".json")
     card = {
         "name": "reader",
@@ -173,8 +120,7 @@ def main(
         "parameters": model.count_params(),
         "input": READER_INPUT_SPEC,
         "output": READER_OUTPUT_SPEC,
-        "decoding": "CTC best path; digit confidence = peak probability; string = product of "
-        "digits × least sure blank frame",
+        "decoding": DECODING,
         "temperature": calibration.temperature,
         "confidence_threshold": calibration.threshold,
         "calibration": calibration.as_card(),

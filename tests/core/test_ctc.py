@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 
 from digits_core.contract import BLANK
-from digits_core.ctc import single_digit_probabilities
+from digits_core.ctc import log_likelihood, single_digit_probabilities
 
 
 def collapse(path: tuple[int, ...]) -> tuple[int, ...]:
@@ -65,3 +65,20 @@ def test_long_lines_do_not_underflow() -> None:
     scores[0] /= scores[0].sum(axis=1, keepdims=True)
     found = single_digit_probabilities(scores, np.array([400]))[0]
     assert np.isfinite(found).all() and found.argmax() == 3
+
+
+def test_log_likelihood_of_a_string_matches_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    scores = random_scores(rng, 5)
+    totals: dict[tuple[int, ...], float] = {}
+    for path in itertools.product(range(BLANK + 1), repeat=len(scores)):
+        text = collapse(path)
+        totals[text] = totals.get(text, 0.0) + np.prod(scores[np.arange(len(scores)), path])
+    for label in [(), (3,), (3, 3), (1, 2), (4, 4, 4), (1, 2, 1), (0, 0, 0, 0, 0)]:
+        expected = np.log(totals.get(label, 0.0)) if label in totals else -np.inf
+        assert np.isclose(log_likelihood(scores, list(label)), expected, rtol=1e-9)
+
+
+def test_a_string_longer_than_its_frames_allow_is_impossible() -> None:
+    scores = random_scores(np.random.default_rng(4), 3)
+    assert log_likelihood(scores, [1, 1, 1]) < -600  # repeats need a blank between them

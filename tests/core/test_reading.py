@@ -6,13 +6,16 @@ import pytest
 from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT
 from digits_core.ink import analyse
 from digits_core.reading import (
+    HALF_FRAME,
     INK_HEIGHT,
     PAD_X,
     Line,
     batch_lines,
     best_path,
     decode,
+    decode_twice,
     line_of,
+    shifted,
     with_temperature,
 )
 
@@ -75,6 +78,42 @@ def test_boxes_come_from_the_alignment_and_the_ink_between_neighbours() -> None:
     assert (first.y, first.height) == (58, 48)
     assert (second.x, second.width) == (100 + (24 - PAD_X) * 2, 16)
     assert (second.y, second.height) == (62, 40)
+
+
+def test_a_shifted_line_keeps_its_boxes_in_input_pixels() -> None:
+    pixels = np.zeros((LINE_HEIGHT, 40), np.float32)
+    pixels[4:28, 8:14] = 1.0
+    line = Line(pixels, left=100.0, top=50.0, scale=0.5)
+    moved = shifted(line, HALF_FRAME)
+    assert moved.pixels.shape[1] % FRAME_STEP == 0
+    assert np.array_equal(moved.pixels[:, HALF_FRAME : HALF_FRAME + 40], pixels)
+    b = BLANK
+    as_is = decode(scores_of([b, b, 6, b, b, b, b, b, b, b]), line).digits[0].box
+    moved_box = decode(scores_of([b, b, 6, b, b, b, b, b, b, b, b]), moved).digits[0].box
+    assert as_is == moved_box
+
+
+def test_two_readings_that_agree_are_the_reading() -> None:
+    b = BLANK
+    first = scores_of([b, 3, b, 4, b])
+    second = scores_of([b, 3, 3, b, 4, b], sure=0.6)
+    reading = decode_twice((first, second), blank_line(5))
+    assert reading.text == "34"
+    assert reading.confidence == pytest.approx(decode(first, blank_line(5)).confidence)
+
+
+def test_two_readings_that_differ_give_the_likelier_string_and_less_confidence() -> None:
+    b = BLANK
+    # As is: "71", the 1 a little likelier than a blank. Moved: "7", a blank a little likelier.
+    first = scores_of([b, 7, b, 1, b, b], sure=0.99)
+    first[3, 1], first[3, b] = 0.56, 0.4
+    second = scores_of([b, 7, b, b, b, b], sure=0.99)
+    second[3, 1], second[3, b] = 0.4, 0.55
+    reading = decode_twice((first, second), blank_line(6))
+    assert reading.text == "71"
+    # Nearly a tie between the two strings: the confidence is its share, about a half.
+    assert 0.5 < reading.confidence < 0.52 < decode(first, blank_line(6)).confidence
+    assert decode_twice((second, first), blank_line(6)).text == "71"  # order does not matter
 
 
 def test_temperature_flattens_scores_and_keeps_the_order() -> None:
