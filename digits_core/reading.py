@@ -28,6 +28,7 @@ INK_HEIGHT = 28  # the line's ink spans this many of the LINE_HEIGHT rows
 PAD_X = 8  # blank columns either side, so the first and last digits get frames of their own
 MAX_WIDTH = 512  # a longer line is scaled down to fit (12 digits fit at full size)
 HALF_FRAME = FRAME_STEP // 2  # the second reading's shift, in line columns
+BLANK_MARGIN = 12 * FRAME_STEP  # wider than the reader's reach (~40 columns; measured)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,14 @@ def shifted(line: Line, columns: int) -> Line:
 
 
 def batch_lines(lines: list[Line]) -> np.ndarray:
-    """Lines padded on the right with blank ink to one width: float32 [N, H, W, 1]."""
-    width = max(line.pixels.shape[1] for line in lines)
+    """Lines padded on the right with blank ink to one width: float32 [N, H, W, 1].
+
+    Every line gets at least BLANK_MARGIN blank columns after it: the reader's convolutions
+    see real blank ink there, not their own zero padding, so a line's scores do not depend on
+    how long the other lines of its batch are (without it: up to 0.08 apart, enough to change
+    a pooled single digit; with it: 2e-7).
+    """
+    width = max(line.pixels.shape[1] for line in lines) + BLANK_MARGIN
     batch = np.zeros((len(lines), LINE_HEIGHT, width, 1), dtype=np.float32)
     for index, line in enumerate(lines):
         batch[index, :, : line.pixels.shape[1], 0] = line.pixels

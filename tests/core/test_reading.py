@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT
+from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT, shipped_model
 from digits_core.ink import analyse
+from digits_core.model import ReaderModel
 from digits_core.reading import (
+    BLANK_MARGIN,
     HALF_FRAME,
     INK_HEIGHT,
     PAD_X,
@@ -147,5 +149,19 @@ def test_lines_batch_to_the_widest_with_blank_padding() -> None:
     short, wide = blank_line(3), blank_line(7)
     short.pixels[:, :] = 1.0
     batch = batch_lines([short, wide])
-    assert batch.shape == (2, LINE_HEIGHT, 7 * FRAME_STEP, 1)
+    assert batch.shape == (2, LINE_HEIGHT, 7 * FRAME_STEP + BLANK_MARGIN, 1)
     assert batch[0, :, 3 * FRAME_STEP :].max() == 0.0
+
+
+def test_a_lines_scores_do_not_depend_on_its_batch() -> None:
+    reader = ReaderModel.load(shipped_model("reader.onnx"))
+    page = np.full((60, 120), 255.0, np.float32)
+    page[12:48, 30:36] = 0.0  # a "1" with a bar
+    page[12:16, 24:44] = 0.0
+    line = line_of(analyse(page))
+    assert line is not None
+    long = Line(np.zeros((LINE_HEIGHT, 50 * FRAME_STEP), np.float32), 0.0, 0.0, 1.0)
+    frames = line.pixels.shape[1] // FRAME_STEP
+    alone = reader.scores(batch_lines([line]))[0, :frames]
+    beside = reader.scores(batch_lines([line, long]))[0, :frames]
+    np.testing.assert_allclose(alone, beside, atol=1e-5)
