@@ -11,6 +11,7 @@ from digits_client.sources import SourceItem
 from digits_core.errors import DigitsError
 from digits_core.inputs import RawImage
 from service.engine import Engine, Prediction, ReadResult
+from service.memory import return_freed_memory
 from service.settings import Settings
 
 
@@ -27,6 +28,8 @@ class LocalBackend:
         if threads:  # one Ray actor per CPU: one onnxruntime and one decode thread each
             overrides.update(intra_op_threads=threads, prep_threads=threads)
         self.read = read
+        # A CLI run or a Ray actor is a long-lived worker too: freed batches go back.
+        return_freed_memory()
         self.engine = Engine.load(Settings(workers=1, **overrides))
 
     def process(self, batch: list[SourceItem]) -> list[Row]:

@@ -52,3 +52,12 @@ def test_the_app_factory_tunes_malloc(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app, "return_freed_memory", lambda: calls.append(True) or True)
     app.create_app()
     assert calls == [True]
+
+
+def test_a_local_or_ray_engine_tunes_malloc(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service import local
+
+    calls: list[bool] = []
+    monkeypatch.setattr(local, "return_freed_memory", lambda: calls.append(True) or True)
+    local.LocalBackend(None, threads=1)  # what each Ray actor makes (service.ray_engine)
+    assert calls == [True]
