@@ -44,7 +44,9 @@ def served(model: DigitModel, reader: ReaderModel, images: list[bytes]) -> np.nd
     inputs, one classifier call, one reader call, the pooled probabilities."""
     views = [view_digit(decode_image(data)) for data in images]
     probabilities, _ = model.predict_scores(np.stack([view.array for view in views]))
-    return pooled(probabilities, reader_opinions(views, reader.scores, reader.temperature))
+    return pooled(
+        probabilities, reader_opinions(views, reader.scores, reader.single_digit_temperature)
+    )
 
 
 def _init(model_path: str, images: dict[str, list[bytes]], tensors: np.ndarray) -> None:

@@ -107,6 +107,12 @@ class ReaderModel(CardModel):
         """Calibrated at export: how much the scores are softened before decoding."""
         return float(self.card.get("temperature", 1.0))
 
+    @property
+    def single_digit_temperature(self) -> float:
+        """How much the scores are softened for the reader's opinion on one digit (pooled
+        with the classifier's, `digits_core.single`); the numbers' temperature when unset."""
+        return float(self.card.get("single_digit_temperature", self.temperature))
+
     def scores(self, lines: np.ndarray) -> np.ndarray:
         """One call for a batch of lines padded to one width."""
         batch = np.ascontiguousarray(lines, dtype=np.float32)

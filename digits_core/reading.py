@@ -58,6 +58,10 @@ class ReadDigit:
     digit: int
     confidence: float
     box: Box
+    # The reader's scores of the ten digits at this digit's surest frame (the blank has the
+    # rest), and the line columns between its neighbours' midpoints; None from the segmenter.
+    frame_scores: np.ndarray | None = None
+    columns: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Reading:
 
     digits: list[ReadDigit]
     confidence: float
+    line: Line | None = None  # the view of the line the digits were read on
 
     @property
     def text(self) -> str:
@@ -177,14 +182,16 @@ def decode(scores: np.ndarray, line: Line) -> Reading:
     edges.append(float(line.pixels.shape[1]))
     digits = []
     for index, (digit, first, last) in enumerate(labels):
-        confidence = float(scores[first : last + 1, digit].max())
-        box = digit_box(line, round(edges[index]), max(round(edges[index + 1]), 1))
-        digits.append(ReadDigit(digit, confidence, box))
+        surest = first + int(scores[first : last + 1, digit].argmax())
+        confidence = float(scores[surest, digit])
+        columns = (round(edges[index]), max(round(edges[index + 1]), 1))
+        box = digit_box(line, *columns)
+        digits.append(ReadDigit(digit, confidence, box, scores[surest, :BLANK], columns))
     best = scores.argmax(axis=1)
     blanks = scores[best == BLANK, BLANK]
     gaps = float(blanks.min()) if blanks.size else 1.0
     confidence = float(np.prod([d.confidence for d in digits])) * gaps if digits else 0.0
-    return Reading(digits, confidence)
+    return Reading(digits, confidence, line)
 
 
 def decode_twice(pair: tuple[np.ndarray, np.ndarray], line: Line) -> Reading:
@@ -206,7 +213,7 @@ def decode_twice(pair: tuple[np.ndarray, np.ndarray], line: Line) -> Reading:
     chosen = first if first_fit >= second_fit else second
     gap = abs(first_fit - second_fit)  # the loser's log-likelihood below the winner's
     share = 1.0 / (1.0 + float(np.exp(-gap)))
-    return Reading(chosen.digits, min(chosen.confidence, share))
+    return Reading(chosen.digits, min(chosen.confidence, share), chosen.line)
 
 
 # Lines [N, LINE_HEIGHT, W, 1] → frame scores [N, W / FRAME_STEP, BLANK + 1]: the reader model.

@@ -23,6 +23,7 @@ from digits_core.imaging import decode_image, pixels_to_input
 from digits_core.inputs import RawImage
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.reading import Reading, read_lines
+from digits_core.second_opinion import second_opinions
 from digits_core.single import DigitView, pooled, reader_opinions, view_digit, view_pixels
 from service import metrics
 from service.settings import Settings
@@ -166,11 +167,15 @@ class Engine:
         )
         return probabilities, not_digit
 
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """The classifier's softmax alone (a read number's second opinion; blocking)."""
+        return self.scores(inputs)[0]
+
     def classify(self, views: Sequence[DigitView]) -> list[Prediction]:
         """Views → predictions: ONE classifier call, and reader calls of at most 64 lines
         (`digits_core.single.CHUNK`) for the reader's opinion (blocking)."""
         classified, not_digit = self.scores(np.stack([view.array for view in views]))
-        opinions = reader_opinions(views, self.line_scores, self.reader.temperature)
+        opinions = reader_opinions(views, self.line_scores, self.reader.single_digit_temperature)
         probabilities = pooled(classified, opinions)
         digits = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(digits)), digits]
@@ -214,8 +219,9 @@ class Engine:
         return scores
 
     def read_items(self, items: Sequence[RawImage]) -> list[ReadResult | DigitsError]:
-        """Decode every item, then read every item's line of digits in ONE reader call
-        (`digits_core.reading`; blocking)."""
+        """Decode every item, read every item's line of digits in ONE reader call
+        (`digits_core.reading`), then re-read the digits that stand apart in ONE classifier
+        call (`digits_core.second_opinion`; blocking)."""
         grays: dict[int, np.ndarray] = {}
         outcomes: list[ReadResult | DigitsError] = []
         for index, item in enumerate(items):
@@ -224,7 +230,10 @@ class Engine:
                 outcomes.append({})
             except DigitsError as exc:
                 outcomes.append(exc)
-        readings = read_lines(list(grays.values()), self.line_scores, self.reader.temperature)
+        readings = second_opinions(
+            read_lines(list(grays.values()), self.line_scores, self.reader.temperature),
+            self.probabilities,
+        )
         read = [d.digit for reading in readings for d in reading.digits]
         metrics.count_predictions(np.array(read, dtype=np.int64))
         for index, reading in zip(grays, readings, strict=True):

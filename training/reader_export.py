@@ -28,7 +28,14 @@ from digits_core.contract import (
 from training.card import framework_versions, save_card, sha256
 from training.export import OPSET, PARITY_TOLERANCE, ParityError, rename_io
 from training.reader import Batches, greedy_texts
-from training.reader_calibrate import CALIBRATION_SEED, DECODING, exact, lines_of, measured
+from training.reader_calibrate import (
+    CALIBRATION_SEED,
+    CLASSIFIER,
+    DECODING,
+    exact,
+    lines_of,
+    measured,
+)
 from training.reader_train import ROOT
 
 VERSION = "1.1.0"
@@ -101,6 +108,9 @@ def main(
     test_lines: Annotated[int, typer.Option(help="Test lines (MNIST test digits).")] = 2000,
     seed: Annotated[int, typer.Option(help="The training run's seed.")] = 0,
     data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = ROOT / "data" / "mnist",
+    classifier: Annotated[
+        Path, typer.Option(help="The digit classifier that gives the second opinion.")
+    ] = CLASSIFIER,
 ) -> None:
     """Export, check parity, calibrate on validation lines, test once, write the card."""
     model = keras.models.load_model(keras_path)
@@ -110,7 +120,7 @@ def main(
     parity = check_parity(model, out, validation)
     val_exact = exact(out, validation, 1.0)
     test, _ = lines_of("test", test_lines, seed * 1000 + 777, data_dir)
-    calibration, test_exact = measured(out, calibration_count, test, data_dir)
+    calibration, test_exact = measured(out, calibration_count, test, data_dir, classifier)
     summary = keras_path.with_suffix(".json")
     card = {
         "name": "reader",

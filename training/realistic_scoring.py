@@ -11,6 +11,7 @@ from digits_core.errors import DigitsError
 from digits_core.imaging import decode_image
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.reading import read_lines
+from digits_core.second_opinion import second_opinions
 from digits_core.single import DigitView, pooled, reader_opinions, view_digit
 from training.realistic_set import Sample
 from training.segmenter import read_numbers
@@ -73,13 +74,17 @@ def decoded(samples: list[Sample]) -> list[np.ndarray]:
     return grays
 
 
-def read_texts(reader: ReaderModel, numbers: list[Sample]) -> list[tuple[str, float, bool]]:
+def read_texts(
+    model: DigitModel, reader: ReaderModel, numbers: list[Sample]
+) -> list[tuple[str, float, bool]]:
     """THE number-reading call of the evaluation, as `/v1/read` reads: (text, confidence,
-    nothing read) per sample, all lines in batches through the reader."""
+    nothing read) per sample, all lines in batches through the reader, the digits that stand
+    apart re-read by the classifier."""
     grays = decoded(numbers)
     found = []
     for start in range(0, len(grays), 64):
-        found += read_lines(grays[start : start + 64], reader.scores, reader.temperature)
+        read = read_lines(grays[start : start + 64], reader.scores, reader.temperature)
+        found += second_opinions(read, model.predict_batch)
     return [(r.text, r.confidence, not r.digits) for r in found]
 
 
@@ -91,7 +96,7 @@ def score(
     scored either way."""
     probabilities, not_digit = model.predict_scores(prepared.inputs)
     if reader is not None:  # as the service answers: the classifier pooled with the reader
-        opinions = reader_opinions(prepared.views, reader.scores, reader.temperature)
+        opinions = reader_opinions(prepared.views, reader.scores, reader.single_digit_temperature)
         probabilities = pooled(probabilities, opinions)
     digits = probabilities.argmax(axis=1)
     # As the service flags them: no ink, or what the model takes for no digit, is never sure.
@@ -105,7 +110,7 @@ def score(
     if reader is None:
         texts = [(t, 1.0, False) for t in by_segmenter]
     else:
-        texts = read_texts(reader, numbers)
+        texts = read_texts(model, reader, numbers)
     number_correct = np.array([t == label for (t, _, _), label in zip(texts, labels, strict=True)])
     return Scored(
         model.name,

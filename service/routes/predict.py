@@ -74,5 +74,6 @@ def model_card(engine: EngineDep) -> dict[str, Any]:
             "sha256": engine.reader.card.get("sha256", ""),
             "confidence_threshold": engine.reader.threshold,
             "temperature": engine.reader.temperature,
+            "single_digit_temperature": engine.reader.single_digit_temperature,
         },
     }

@@ -1,9 +1,12 @@
 """One digit, two opinions: pooling, and both models' inputs from one image."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from digits_core.contract import shipped_model
+from digits_core.contract import READER_MODEL, shipped_model
 from digits_core.imaging import decode_image
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.single import CHUNK, pooled, reader_opinions, view_digit, view_pixels
@@ -53,7 +56,7 @@ def test_boxed_digits_are_read_better_together(models) -> None:
     ]
     assert all(view.line is not None and view.has_digit for view in views)
     alone, _ = classifier.predict_scores(np.stack([v.array for v in views]))
-    opinions = reader_opinions(views, reader.scores, reader.temperature)
+    opinions = reader_opinions(views, reader.scores, reader.single_digit_temperature)
     together = pooled(alone, opinions)
     right_alone = alone.argmax(axis=1) == labels
     right_reader = opinions.argmax(axis=1) == labels
@@ -87,3 +90,14 @@ def test_the_readers_opinion_comes_in_calls_of_at_most_chunk_lines(models) -> No
     opinions = reader_opinions(views, counted, reader.temperature)
     assert calls == [CHUNK, CHUNK, 3]
     assert (opinions.argmax(axis=1) == 7).all()
+
+
+def test_a_single_digits_reader_temperature_falls_back_to_the_numbers(tmp_path: Path) -> None:
+    shipped = shipped_model(READER_MODEL)
+    card = json.loads(shipped.with_suffix(".json").read_text())
+    assert ReaderModel.load(shipped).single_digit_temperature == card["single_digit_temperature"]
+    del card["single_digit_temperature"]
+    (tmp_path / "reader.json").write_text(json.dumps(card))
+    (tmp_path / "reader.onnx").write_bytes(shipped.read_bytes())
+    reader = ReaderModel.load(tmp_path / "reader.onnx")
+    assert reader.single_digit_temperature == reader.temperature == card["temperature"]

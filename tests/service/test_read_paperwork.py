@@ -84,7 +84,7 @@ def test_digits_in_form_boxes_are_predicted_with_the_readers_opinion(
     views = [view_digit(decode_image(data)) for data in pngs]
     alone, _ = engine.model.predict_scores(np.stack([view.array for view in views]))
     expected = pooled(
-        alone, reader_opinions(views, engine.reader.scores, engine.reader.temperature)
+        alone, reader_opinions(views, engine.reader.scores, engine.reader.single_digit_temperature)
     )
     calls = count_reader_calls(client, monkeypatch)
     files = [("files", (f"{i}.png", data, "image/png")) for i, data in enumerate(pngs)]

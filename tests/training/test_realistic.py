@@ -156,11 +156,15 @@ def test_every_condition_must_meet_the_target_on_its_own() -> None:
 
 def test_read_texts_is_the_number_path(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
     from training.realistic import ROOT
-    from training.realistic_scoring import ReaderModel, read_texts
+    from training.realistic_scoring import DigitModel, ReaderModel, read_texts
 
     images, labels = mnist_test
     numbers = number_samples(images[:50], labels[:50], count=1, seed=3)
-    texts = read_texts(ReaderModel.load(ROOT / "models" / "reader.onnx"), numbers)
+    texts = read_texts(
+        DigitModel.load(ROOT / "models" / "digits.onnx"),
+        ReaderModel.load(ROOT / "models" / "reader.onnx"),
+        numbers,
+    )
     assert len(texts) == len(numbers)
     for text, confidence, uncertain in texts:
         assert text == "" or text.isdigit()
