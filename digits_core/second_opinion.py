@@ -51,7 +51,9 @@ def own_ink(line: Line, digits: Sequence[ReadDigit]) -> list[np.ndarray | None]:
         if mine.size == 0 or shared[mine].any():
             inputs.append(None)
             continue
-        own = np.where(np.isin(strokes, mine + 1), line.pixels, 0.0)
+        chosen = np.zeros(count + 1, dtype=bool)
+        chosen[mine + 1] = True
+        own = np.where(chosen[strokes], line.pixels, 0.0)
         rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
         inputs.append(fit_to_mnist(own[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]))
     return inputs
