@@ -20,6 +20,7 @@ import typer
 from training.data import DEFAULT_DATA_DIR, load_split
 from training.lines import make_lines
 from training.reader import Batches, ctc_loss, exact_rate, reader_model
+from training.reader_rebuild import parity, reader_from_onnx
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = 5000  # the last MNIST training digits are the validation digits
@@ -74,12 +75,26 @@ def load_lines(path: Path) -> tuple[Batches, Batches]:
     return sets[0], sets[1]
 
 
+def starting_model(init: Path | None, width: int, validation: Batches) -> keras.Model:
+    """New weights, a saved Keras model, or a shipped reader.onnx rebuilt (parity checked on
+    the first validation batch)."""
+    if init is None:
+        return reader_model(width)
+    if init.suffix != ".onnx":
+        return keras.models.load_model(init)
+    model = reader_from_onnx(init)
+    _, lines = validation.padded()[0]
+    print(f"rebuilt {init}: parity {parity(model, init, lines):.1e}")
+    return model
+
+
 def main(
     out: Annotated[Path, typer.Option(help="Where the Keras model goes.")] = ROOT
     / "runs"
     / "reader.keras",
     init: Annotated[
-        Path | None, typer.Option(help="Continue from this saved model instead of new weights.")
+        Path | None,
+        typer.Option(help="Continue from this saved model, or a reader.onnx, not new weights."),
     ] = None,
     cache: Annotated[
         Path | None, typer.Option(help="Keep the synthesised lines here and reuse them.")
@@ -105,7 +120,7 @@ def main(
     made = time.time() - started
     print(f"synthesised {len(train.texts)} + {len(validation.texts)} lines in {made:.0f} s")
     tf.random.set_seed(seed)
-    model = reader_model(width) if init is None else keras.models.load_model(init)
+    model = starting_model(init, width, validation)
     rng = np.random.default_rng(seed)
     steps_per_epoch = -(-len(train.texts) // train.batch_size)
     budget_steps = steps_per_epoch * epochs
