@@ -80,10 +80,12 @@ def lowest_threshold(confidence: np.ndarray, right: np.ndarray, groups: np.ndarr
 def calibrate(read: Read, conditions: list[str]) -> Calibration:
     """Temperature, then threshold, on one calibration set whose answers have `conditions`
     ("layout/degradation": each part is a group the target must hold for)."""
-    raw_confidence, right = read(1.0)
-    losses = [log_loss(read(float(t))[0], right) for t in TEMPERATURES]
+    raw_confidence, raw_right = read(1.0)
+    # Which answer is given may depend on the temperature (a reader's two readings are
+    # weighed by it), so each temperature is judged on its own answers.
+    losses = [log_loss(*read(float(t))) for t in TEMPERATURES]
     temperature = float(TEMPERATURES[int(np.argmin(losses))])
-    confidence, _ = read(temperature)
+    confidence, right = read(temperature)
     parts = [c.split("/") for c in conditions]
     # Each sample counts in its layout group and in its degradation group.
     doubled_conf = np.concatenate([confidence, confidence])
@@ -101,7 +103,7 @@ def calibrate(read: Read, conditions: list[str]) -> Calibration:
         accuracy=overall["accuracy"],
         coverage=overall["coverage"],
         accuracy_unflagged=overall["accuracy_unflagged"],
-        ece_before=round(expected_calibration_error(raw_confidence, right), 4),
+        ece_before=round(expected_calibration_error(raw_confidence, raw_right), 4),
         ece_after=round(expected_calibration_error(confidence, right), 4),
         count=len(right),
         per_condition=per_condition,
