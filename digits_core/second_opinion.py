@@ -62,7 +62,7 @@ def own_ink(line: Line, digits: Sequence[ReadDigit]) -> list[np.ndarray | None]:
 def second_opinions(readings: Sequence[Reading], classify: Classify) -> list[Reading]:
     """The readings with every separable digit's opinion pooled with the classifier's."""
     inputs = [
-        own_ink(reading.line, reading.digits) if reading.line and reading.digits else []
+        own_ink(reading.line, reading.digits) if reading.line is not None and reading.digits else []
         for reading in readings
     ]
     crops = [crop for found in inputs for crop in found if crop is not None]

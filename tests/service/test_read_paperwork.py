@@ -6,6 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from digits_core.imaging import decode_image
+from digits_core.reading import read_lines
+from digits_core.second_opinion import second_opinions
 from digits_core.single import pooled, reader_opinions, view_digit
 from tests.utils.paperwork import boxed, comb_field, touching
 
@@ -97,3 +99,36 @@ def test_digits_in_form_boxes_are_predicted_with_the_readers_opinion(
     assert np.abs(served - alone).max() > 0.1
     digits = [result["digit"] for result in results]
     assert sum(d == label for d, label in zip(digits, labels[:24], strict=True)) >= 22
+
+
+def test_a_read_batch_gets_the_classifiers_second_opinion_in_one_call(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], monkeypatch
+) -> None:
+    """/v1/read/batch on spaced numbers: one classifier call for every digit of the batch,
+    and the answers are the reader's readings with the second opinion pooled in."""
+    engine = client.app.state.engine
+    cases = numbers(mnist_test, seed=7)[:5]
+    pngs = [touching(images, 0.0) for images, _ in cases]  # side by side: mostly separable
+    readings = read_lines(
+        [decode_image(data) for data in pngs], engine.reader.scores, engine.reader.temperature
+    )
+    expected = second_opinions(readings, lambda x: engine.model.predict_scores(x)[0])
+    assert [r.text for r in expected] != [r.text for r in readings] or any(
+        a.confidence != b.confidence
+        for e, r in zip(expected, readings, strict=True)
+        for a, b in zip(e.digits, r.digits, strict=True)
+    )  # the second opinion changes something here, so the check below can fail
+    calls: list[int] = []
+    original = engine.model.predict_scores
+    monkeypatch.setattr(
+        engine.model, "predict_scores", lambda x: calls.append(len(x)) or original(x)
+    )
+    files = [("files", (f"{i}.png", data, "image/png")) for i, data in enumerate(pngs)]
+    results = client.post("/v1/read/batch", files=files).json()["results"]
+    digits = sum(len(r.digits) for r in expected)
+    assert len(calls) == 1 and 0 < calls[0] <= digits
+    for result, reading in zip(results, expected, strict=True):
+        assert result["text"] == reading.text
+        assert [d["confidence"] for d in result["digits"]] == pytest.approx(
+            [d.confidence for d in reading.digits], rel=1e-5
+        )
