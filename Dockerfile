@@ -32,11 +32,9 @@ COPY models/ models/
 COPY service/ service/
 # Dead weight at runtime: wheels' test suites and C headers; onnxruntime's offline
 # model-conversion and quantization tooling and its C-API library (the Python binding links
-# its own copy: 35 MB); every SciPy subpackage but ndimage and what it imports (_lib, special):
-# ~90 MB of the 143; rich and pygments, which the client CLI's typer uses only if present;
-# uvicorn[standard]'s reload, websocket and YAML-config extras; Pillow's AVIF and font
-# (FreeType/HarfBuzz) modules and Tk glue; numpy's distutils; onnxruntime's tools; Cython
-# sources, C headers, static libraries and type stubs that wheels ship alongside their code.
+# its own copy: 35 MB); Pillow's AVIF and font (FreeType/HarfBuzz) modules and Tk glue;
+# numpy's distutils; onnxruntime's tools; Cython sources, C headers, static libraries and type
+# stubs that wheels ship alongside their code.
 # The checks fail the build if a trim ever removes something the service needs: they import
 # the app, run the single-digit and number paths on a drawn image, and run the CLI.
 RUN pip --python /opt/venv/bin/python install --no-deps ./client . \
@@ -46,15 +44,11 @@ RUN pip --python /opt/venv/bin/python install --no-deps ./client . \
     && rm -rf "$site"/onnxruntime/transformers "$site"/onnxruntime/quantization \
         "$site"/onnxruntime/capi/libonnxruntime.so.* \
         "$site"/onnxruntime/tools "$site"/numpy/distutils \
-        "$site"/rich "$site"/pygments "$site"/markdown_it "$site"/mdurl \
-        "$site"/watchfiles "$site"/websockets "$site"/yaml "$site"/_yaml \
         "$site"/PIL/_avif.* "$site"/PIL/_imagingft.* "$site"/PIL/_imagingtk.* \
         "$site"/pillow.libs/libavif-* "$site"/pillow.libs/libfreetype-* \
         "$site"/pillow.libs/libharfbuzz-* \
     && find "$site" -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.c' \
         -o -name '*.h' -o -name '*.pyi' -o -name '*.a' \) -delete \
-    && for sub in cluster datasets differentiate fft fftpack integrate interpolate io linalg \
-        misc odr optimize signal sparse spatial stats; do rm -rf "$site/scipy/$sub"; done \
     && /opt/venv/bin/python -c "import onnxruntime, service.app, service.__main__; \
 from uvicorn.config import Config; Config('service.app:create_app', factory=True).load()" \
     && /opt/venv/bin/python -c "import io, numpy as np; from PIL import Image, ImageDraw; \

@@ -10,7 +10,8 @@ than the rule, and it is kept: the digit stays whole and only the rule between s
 """
 
 import numpy as np
-from scipy import ndimage
+
+from digits_core import morphology
 
 RULE_SHARE = 0.5  # a horizontal rule spans at least this share of the ink's width ...
 MIN_RULE_PX = 8  # ... and at least this many pixels
@@ -120,8 +121,8 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
             rules = horizontal & (thick_down <= thickness + CROSS_MARGIN)
             # Where a faint rule dipped under the ink level it left stubs in line with it.
             reach = 2 * max(MIN_RULE_PX, ink_width // 4) + 1
-            band = ndimage.maximum_filter1d(rules, reach, axis=1)
-            band = ndimage.maximum_filter1d(band, 3, axis=0)
+            band = morphology.extreme_1d(rules, reach, 1, np.max)
+            band = morphology.extreme_1d(band, 3, 0, np.max)
             rules = band & mask & (thick_down <= thickness + CROSS_MARGIN)
             break
     if not rules.any():
@@ -161,19 +162,18 @@ def vertical_rules(
     more (box sides, grid and margin lines), or is one of a row of equal ticks standing on a
     rule (a comb). A "1" that touches a rule does neither."""
     found = np.zeros_like(mask, dtype=bool)
-    labels, count = ndimage.label(tall)
+    labels, count = morphology.label(tall)
     if not count:
         return found
     thick_along = runs(mask)  # horizontal thickness through each pixel
-    index = np.arange(1, count + 1)
-    thickness_of = ndimage.median(thick_along, labels, index=index)
-    near = ndimage.binary_dilation(rules, iterations=MEET_PX)
+    thickness_of = morphology.median_by_label(thick_along, labels, count)
+    near = morphology.dilate(rules, iterations=MEET_PX)
     # Distinct places where each vertical candidate touches a horizontal rule.
-    places, place_count = ndimage.label(near & tall)
+    places, place_count = morphology.label(near & tall)
     touching = places > 0
     pairs = np.unique(labels[touching].astype(np.int64) * (place_count + 1) + places[touching])
     meetings = np.bincount(pairs // (place_count + 1), minlength=count + 1)[1:]
-    spans = ndimage.find_objects(labels, count)
+    spans = morphology.boxes(labels, count)
     lengths = np.array([r.stop - r.start for r, _ in spans])
     thin = thickness_of <= rule_thickness + CROSS_MARGIN
     ticks = thin & (meetings == 1)

@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy import ndimage
 
+from digits_core import morphology
 from digits_core.errors import ImageTooLarge, InvalidImage, InvalidPixels
 from digits_core.ink import BACKGROUND_WINDOW, WORK_SIDE, Ink, analyse
 
@@ -192,7 +192,7 @@ def crop_ink(
     outer_left = max(0, left - margin) if columns is None else left
     outer_right = min(width, right + margin) if columns is None else right
     window = found.labels[top:bottom, outer_left:outer_right]
-    own = ndimage.maximum_filter(np.isin(window, labels), size=3)
+    own = morphology.max_filter(np.isin(window, labels), 3)
     crop = found.ink[top:bottom, outer_left:outer_right] * own
     # The box is the extent of every non-zero pixel, rim included, as MNIST's was.
     rows = np.flatnonzero(crop.any(axis=1))
@@ -230,7 +230,7 @@ def looks_like_digit(found: Ink, labels: np.ndarray) -> bool:
 
 def dark_inside(found: Ink, own: np.ndarray, box: tuple[int, int, int, int]) -> bool:
     """True when the holes of the shape are nearly as dark as its ink (paper is not)."""
-    filled = ndimage.binary_fill_holes(own)
+    filled = morphology.fill_holes(own)
     holes = filled & ~own
     if holes.sum() < 0.1 * own.size:
         return False

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
+from digits_core import morphology
 from digits_core.forms import rule_mask
 
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
@@ -23,7 +23,6 @@ NOISY = 0.03  # paper grain (σ relative to paper) above which the ink map is sm
 SPECK_SHARE = 0.02  # components smaller than this share of the largest are specks
 EDGE_BAND = 0.25  # a component along an edge, half its length and at most this thick, is no ink
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
-EIGHT = np.ones((3, 3), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def block_mean(image: np.ndarray, block: int) -> np.ndarray:
     Averaging first keeps paper grain from biasing the closing that follows upwards.
     """
     if block == 1:
-        return ndimage.uniform_filter(image, size=3, mode="nearest")
+        return morphology.mean_3x3(image)
     height, width = image.shape
     pad_h, pad_w = -height % block, -width % block
     padded = np.pad(image, ((0, pad_h), (0, pad_w)), mode="edge")
@@ -98,10 +97,10 @@ def paper_level(light: np.ndarray) -> np.ndarray | float:
     # strip of digits and a good part of the long side of a single one.
     reach = BACKGROUND_WINDOW * max(short, long / 2)
     window = max(3, round(reach / block))
-    closed = ndimage.grey_closing(grid, size=(window, window), mode="reflect")
+    closed = morphology.grey_closing(grid, window)
     if float(closed.max() - closed.min()) < 0.02 * max(float(closed.max()), 1.0):
         return float(np.median(closed))
-    smooth = ndimage.uniform_filter(closed, size=3, mode="nearest")
+    smooth = morphology.mean_3x3(closed)
     height, width = light.shape
     image = Image.fromarray(smooth.astype(np.float32), mode="F")
     full = image.resize((grid.shape[1] * block, grid.shape[0] * block), Image.Resampling.BILINEAR)
@@ -149,7 +148,7 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
     ink = ink - offset
     if noise > NOISY:
         # Grainy paper: a 3×3 mean cuts the grain threefold, so faint strokes stay above it.
-        ink = ndimage.uniform_filter(ink, size=3, mode="nearest")
+        ink = morphology.mean_3x3(ink)
         noise /= 3.0
     candidates = ink[ink > max(NOISE_SIGMAS * noise, 0.1)]
     empty = np.zeros(work.shape, dtype=np.int32)
@@ -162,11 +161,11 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
     rules = rule_mask(mask)
     if rules.any():
         # The rules' faint anti-aliased rims go with them, but not the ink of crossing strokes.
-        ink = np.where(ndimage.binary_dilation(rules) & ~(mask & ~rules), 0.0, ink)
+        ink = np.where(morphology.dilate(rules) & ~(mask & ~rules), 0.0, ink)
         mask &= ~rules
-    labels, count = ndimage.label(mask, structure=EIGHT)
+    labels, count = morphology.label(mask, eight=True)
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
-    boxes = ndimage.find_objects(labels, count)
+    boxes = morphology.boxes(labels, count)
     if count:
         keep = drop_artifacts(areas, boxes, labels.shape)
         if not keep.all():

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
-from scipy import ndimage
 
+from digits_core import morphology
 from digits_core.contract import CLASSES
 from digits_core.imaging import fit_to_mnist
 from digits_core.reading import Line, ReadDigit, Reading
@@ -35,7 +35,7 @@ Classify = Callable[[np.ndarray], np.ndarray]
 def own_ink(line: Line, digits: Sequence[ReadDigit]) -> list[np.ndarray | None]:
     """Each digit's own strokes as a 28×28 classifier input; None for a digit that shares a
     stroke with a neighbour, or has none."""
-    strokes, count = ndimage.label(line.pixels >= STROKE_LEVEL, structure=np.ones((3, 3)))
+    strokes, count = morphology.label(line.pixels >= STROKE_LEVEL, eight=True)
     starts = np.array([digit.columns[0] for digit in digits[1:]])
     owner_of_column = np.searchsorted(starts, np.arange(line.pixels.shape[1]), side="right")
     # ink[s, d]: how much of stroke s lies in digit d's columns.

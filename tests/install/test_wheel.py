@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_PACKAGES = ("onnxruntime", "scipy", "fastapi", "uvicorn", "starlette")
+SERVER_PACKAGES = ("onnxruntime", "cc3d", "scipy", "fastapi", "uvicorn", "starlette")
 CLIENT_BUDGET_MB = 120
 
 
@@ -107,6 +107,12 @@ def test_the_server_wheel_holds_the_models_and_no_repo_only_packages(wheels: dic
     tops = {name.split("/")[0] for name in names if not name.startswith("digits-")}
     assert tops == {"digits_core", "digits_models", "service"}, tops
     assert {"digits_models/digits.onnx", "digits_models/digits.json"} <= set(names)
+
+
+def test_the_server_installs_without_scipy_or_tensorflow(server_bin: Path, workdir: Path):
+    probe = "import importlib.util as u, sys; print([m for m in sys.argv[1:] if u.find_spec(m)])"
+    found = run(server_bin / "python", "-c", probe, "scipy", "tensorflow", cwd=workdir).stdout
+    assert found.strip() == "[]", found
 
 
 def test_one_image_and_a_folder_run_with_the_shipped_model(server_bin: Path, workdir: Path):
