@@ -1,9 +1,11 @@
-"""`python -m bench.candidates`: the ink-analysis primitives in scipy.ndimage, OpenCV and plain
-numpy + Pillow, timed on one core at the sizes the analysis runs at, with each library's size.
+"""`python -m bench.candidates`: the ink-analysis primitives in scipy.ndimage, OpenCV,
+digits_core.morphology (what serving uses: cc3d labels + numpy) and plain numpy + Pillow, timed
+on one core at the sizes the analysis runs at, with each library's size.
 
 The analysis (digits_core.ink, digits_core.forms) spends its time in: connected components with
 boxes, a grey closing (the paper estimate), a 3×3 mean and binary erosion/dilation (rules).
-OpenCV is optional (`pip install opencv-python-headless`); a missing library prints n/a.
+SciPy comes with the train extra and OpenCV is optional (`pip install opencv-python-headless`);
+a missing library prints n/a.
 """
 
 import importlib.metadata as metadata
@@ -14,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
-from scipy import ndimage
+
+from digits_core import morphology
 
 SIZES = ((160, 160), (256, 205), (1000, 800))
 
@@ -55,7 +58,11 @@ def sample(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     return gray.astype(np.float32), gray < 128
 
 
-def scipy_ops(gray: np.ndarray, mask: np.ndarray) -> dict[str, Callable[[], object]]:
+def scipy_ops(gray: np.ndarray, mask: np.ndarray) -> dict[str, Callable[[], object]] | None:
+    if importlib.util.find_spec("scipy") is None:
+        return None
+    from scipy import ndimage
+
     window = max(3, min(gray.shape) // 3)
     return {
         "label + boxes": lambda: ndimage.find_objects(ndimage.label(mask, np.ones((3, 3)))[0]),
@@ -82,6 +89,17 @@ def opencv_ops(gray: np.ndarray, mask: np.ndarray) -> dict[str, Callable[[], obj
     }
 
 
+def morphology_ops(gray: np.ndarray, mask: np.ndarray) -> dict[str, Callable[[], object]]:
+    """digits_core.morphology; the 1×15 erosion is the min over a 1×15 window of the mask."""
+    window = max(3, min(gray.shape) // 3)
+    return {
+        "label + boxes": lambda: morphology.boxes(*morphology.label(mask, eight=True)),
+        "grey closing": lambda: morphology.grey_closing(gray, window),
+        "3×3 mean": lambda: morphology.mean_3x3(gray),
+        "binary erosion 1×15": lambda: morphology.extreme_1d(mask, 15, 1, np.minimum),
+    }
+
+
 def pillow_ops(gray: np.ndarray, mask: np.ndarray) -> dict[str, Callable[[], object]]:
     """numpy + Pillow only: no labelling primitive (a Python flood fill would be ms), so n/a."""
     image = Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8))
@@ -104,6 +122,7 @@ def main() -> None:
             opencv_ops,
             installed_mb("opencv-python-headless") or installed_mb("opencv-python"),
         ),
+        "morphology (cc3d + numpy)": (morphology_ops, installed_mb("connected-components-3d")),
         "numpy + Pillow": (pillow_ops, 0.0),
     }
     print("| primitive | size | " + " | ".join(f"{name} µs" for name in libraries) + " |")
@@ -111,7 +130,7 @@ def main() -> None:
     for height, width in SIZES:
         gray, mask = sample(height, width)
         ops = {name: make(gray, mask) for name, (make, _) in libraries.items()}
-        for primitive in scipy_ops(gray, mask):
+        for primitive in morphology_ops(gray, mask):
             cells = []
             for name in libraries:
                 table = ops[name]

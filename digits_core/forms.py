@@ -121,8 +121,8 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
             rules = horizontal & (thick_down <= thickness + CROSS_MARGIN)
             # Where a faint rule dipped under the ink level it left stubs in line with it.
             reach = 2 * max(MIN_RULE_PX, ink_width // 4) + 1
-            band = morphology.extreme_1d(rules, reach, 1, np.max)
-            band = morphology.extreme_1d(band, 3, 0, np.max)
+            band = morphology.extreme_1d(rules, reach, 1, np.maximum)
+            band = morphology.extreme_1d(band, 3, 0, np.maximum)
             rules = band & mask & (thick_down <= thickness + CROSS_MARGIN)
             break
     if not rules.any():

@@ -7,13 +7,10 @@ raster order of each component's first pixel, as ndimage numbers them, so every 
 them is the one ndimage gave (tests/core/test_morphology.py compares both on random images).
 """
 
-from collections.abc import Callable
-
 import cc3d
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-Reduce = Callable[..., np.ndarray]
+SHIFTED_UP_TO = 8  # windows up to this size take the max of shifted copies (fewer calls)
 
 
 def label(mask: np.ndarray, eight: bool = False) -> tuple[np.ndarray, int]:
@@ -29,28 +26,47 @@ def label(mask: np.ndarray, eight: bool = False) -> tuple[np.ndarray, int]:
     found, count = cc3d.connected_components(
         mask.view(np.uint8), connectivity=8 if eight else 4, return_N=True, out_dtype=np.uint32
     )
-    values = found.ravel()[np.flatnonzero(mask)]
-    # cc3d numbers components in its own scan order; renumber by each one's first pixel.
-    first = np.full(count + 1, values.size, dtype=np.int64)
-    np.minimum.at(first, values, np.arange(values.size))
+    found = found.view(np.int32)
+    # cc3d numbers components in its own scan order (ndimage's when 4-connected); where that
+    # differs, renumber by each component's first pixel.
+    values = found[mask]
+    newest = np.maximum.accumulate(values)
+    if (values[1:] <= newest[:-1] + 1).all():
+        return found, int(count)
+    _, first = np.unique(values, return_index=True)
     renumber = np.zeros(count + 1, dtype=np.int32)
-    renumber[1:][np.argsort(first[1:], kind="stable")] = np.arange(1, count + 1, dtype=np.int32)
+    renumber[1:][np.argsort(first)] = np.arange(1, count + 1, dtype=np.int32)
     return renumber[found], int(count)
+
+
+def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Horizontal runs of one label: (label, first and last flat index) of each, in raster
+    order. Per-component work runs on these, far fewer than the pixels."""
+    flat = labels.ravel()
+    inside = np.flatnonzero(flat)
+    values = flat[inside]
+    width = labels.shape[1]
+    breaks = (np.diff(values) != 0) | (np.diff(inside) != 1) | (inside[1:] % width == 0)
+    starts = np.flatnonzero(np.concatenate(([True], breaks)))
+    ends = np.append(starts[1:], inside.size) - 1
+    return values[starts], inside[starts], inside[ends]
 
 
 def boxes(labels: np.ndarray, count: int) -> list[tuple[slice, slice]]:
     """(rows, cols) slices around each label 1..count, like ndimage.find_objects (every label
     present)."""
-    ys, xs = np.nonzero(labels)
-    which = labels[ys, xs].astype(np.int64) - 1
-    top = np.full(count, labels.shape[0], dtype=np.int64)
-    left = np.full(count, labels.shape[1], dtype=np.int64)
+    values, firsts, lasts = label_runs(labels)
+    which = values.astype(np.int64) - 1
+    height, width = labels.shape
+    rows, left_of, right_of = firsts // width, firsts % width, lasts % width
+    top = np.full(count, height, dtype=np.int64)
+    left = np.full(count, width, dtype=np.int64)
     bottom = np.zeros(count, dtype=np.int64)
     right = np.zeros(count, dtype=np.int64)
-    np.minimum.at(top, which, ys)
-    np.minimum.at(left, which, xs)
-    np.maximum.at(bottom, which, ys + 1)
-    np.maximum.at(right, which, xs + 1)
+    np.minimum.at(top, which, rows)
+    np.minimum.at(left, which, left_of)
+    np.maximum.at(bottom, which, rows + 1)
+    np.maximum.at(right, which, right_of + 1)
     return [
         (slice(int(t), int(b)), slice(int(lf), int(r)))
         for t, lf, b, r in zip(top, left, bottom, right, strict=True)
@@ -70,39 +86,68 @@ def median_by_label(values: np.ndarray, labels: np.ndarray, count: int) -> np.nd
 
 
 def extreme_1d(
-    image: np.ndarray, size: int, axis: int, reduce: Reduce, shift: int = 0
+    image: np.ndarray, size: int, axis: int, reduce: np.ufunc, shift: int = 0
 ) -> np.ndarray:
-    """Max or min (`reduce`) over a window of `size` along `axis`, edges reflected as in
-    ndimage's default mode. The window starts size // 2 + shift before each pixel (shift -1 is
-    how ndimage places an even-sized dilation)."""
+    """np.maximum or np.minimum (`reduce`) over a window of `size` along `axis` (0 or 1) of a
+    2-D image, as ndimage's filters give it in their default (reflecting) mode. The window
+    starts size // 2 + shift before each pixel (shift -1 is how ndimage places an even-sized
+    dilation).
+
+    With the window within one pixel of centred, reflected edges only repeat pixels the window
+    already holds, so this is the extreme over the window clipped to the image: edge pixels
+    repeated, then shifted copies for small windows, or van Herk / Gil-Werman running extremes
+    within blocks of `size` (O(1) a pixel) for wide ones.
+    """
+    if size == 1:
+        return image.copy()
+    along = image.T if axis == 0 else image  # the window runs along the rows of `along`
     before = size // 2 + shift
-    after = size - 1 - before
-    widths = [(0, 0)] * image.ndim
-    widths[axis] = (before, after)
-    padded = np.pad(image, widths, mode="symmetric")
-    return reduce(sliding_window_view(padded, size, axis=axis), axis=-1)
+    length = along.shape[1]
+    blocks = 1 if size <= SHIFTED_UP_TO else -(-(length + size - 1) // size)
+    head = np.repeat(along[:, :1], before, axis=1)
+    tail = np.repeat(along[:, -1:], max(blocks * size, length + size - 1) - length - before, 1)
+    padded = np.concatenate([head, along, tail], axis=1)
+    if size <= SHIFTED_UP_TO:
+        window = padded[:, :length].copy()
+        for offset in range(1, size):
+            reduce(window, padded[:, offset : offset + length], out=window)
+    else:
+        # Tiles [size, rows, blocks]: the running extremes run along the first axis.
+        tiles = padded.reshape(len(padded), blocks, size).transpose(2, 0, 1)
+        prefix = reduce.accumulate(tiles, axis=0).transpose(1, 2, 0).reshape(padded.shape)
+        suffix = reduce.accumulate(tiles[::-1], axis=0)[::-1].transpose(1, 2, 0)
+        suffix = suffix.reshape(padded.shape)
+        window = reduce(suffix[:, :length], prefix[:, size - 1 : size - 1 + length])
+    return window.T if axis == 0 else window
 
 
 def max_filter(image: np.ndarray, size: int) -> np.ndarray:
     """ndimage.maximum_filter with a square window of `size` (odd)."""
-    return extreme_1d(extreme_1d(image, size, 0, np.max), size, 1, np.max)
+    return extreme_1d(extreme_1d(image, size, 0, np.maximum), size, 1, np.maximum)
 
 
 def grey_closing(image: np.ndarray, size: int) -> np.ndarray:
     """ndimage.grey_closing with a square window: a dilation, then an erosion."""
     # ndimage shifts an even dilation window one pixel forward so the erosion undoes it.
     shift = -1 if size % 2 == 0 else 0
-    dilated = extreme_1d(extreme_1d(image, size, 0, np.max, shift), size, 1, np.max, shift)
-    return extreme_1d(extreme_1d(dilated, size, 0, np.min), size, 1, np.min)
+    dilated = extreme_1d(extreme_1d(image, size, 0, np.maximum, shift), size, 1, np.maximum, shift)
+    return extreme_1d(extreme_1d(dilated, size, 0, np.minimum), size, 1, np.minimum)
 
 
 def mean_3x3(image: np.ndarray) -> np.ndarray:
     """ndimage.uniform_filter(size=3, mode="nearest"): the 3×3 mean, edges replicated."""
     # Two 1-D passes, each summed in float64 and stored in the image's type, as ndimage does.
-    down = np.pad(image.astype(np.float64), ((1, 1), (0, 0)), mode="edge")
-    rows = ((down[:-2] + down[1:-1] + down[2:]) / 3.0).astype(image.dtype)
-    across = np.pad(rows.astype(np.float64), ((0, 0), (1, 1)), mode="edge")
-    return ((across[:, :-2] + across[:, 1:-1] + across[:, 2:]) / 3.0).astype(image.dtype)
+    wide = image.astype(np.float64)
+    down = np.concatenate([wide[:1], wide, wide[-1:]])
+    total = down[:-2] + down[1:-1]
+    total += down[2:]
+    total /= 3.0
+    wide = total.astype(image.dtype).astype(np.float64)
+    across = np.concatenate([wide[:, :1], wide, wide[:, -1:]], axis=1)
+    total = across[:, :-2] + across[:, 1:-1]
+    total += across[:, 2:]
+    total /= 3.0
+    return total.astype(image.dtype)
 
 
 def dilate(mask: np.ndarray, iterations: int = 1) -> np.ndarray:
