@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from digits_core import morphology
-from digits_core.forms import rule_mask
+from digits_core.forms import rule_mask, stroke_width
 
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
 GRID_SIDE = 32  # the paper/lighting estimate runs on a grid with about this short side
@@ -22,6 +22,9 @@ NOISE_SIGMAS = 4.0  # ... and stands this many noise deviations above the paper
 NOISY = 0.03  # paper grain (σ relative to paper) above which the ink map is smoothed
 SPECK_SHARE = 0.02  # components smaller than this share of the largest are specks
 EDGE_BAND = 0.25  # a component along an edge, half its length and at most this thick, is no ink
+HAIRLINE_PEAK = 0.5  # a component whose ink stays below this share of the stroke level, ...
+HAIRLINE_LENGTH = 4.0  # ... at least this many times longer than thick ...
+HAIRLINE_WIDTH = 0.5  # ... and thinner than this share of the handwriting's strokes is a faint line
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
 
 
@@ -135,6 +138,30 @@ def drop_artifacts(
     return keep
 
 
+def faint_lines(
+    labels: np.ndarray,
+    mask: np.ndarray,
+    ink: np.ndarray,
+    level: float,
+    areas: np.ndarray,
+    boxes: list[tuple[slice, slice]],
+) -> np.ndarray:
+    """Flags per component: the pieces of faint printed lines (ruling, guide lines, dropout
+    colours) too broken or too short for the rule finder. Left in, they stretch a line's
+    height and shrink its digits. Handwriting reaches the stroke level somewhere and is as thick
+    as the other strokes; these pieces do neither."""
+    peaks = np.zeros(areas.size + 1, dtype=np.float32)
+    np.maximum.at(peaks, labels[mask], ink[mask])
+    # Length along the longer side of each component's box; thickness = area / length.
+    length = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in boxes], np.float64)
+    thickness = areas / length
+    flagged = (peaks[1:] < HAIRLINE_PEAK * level) & (length >= HAIRLINE_LENGTH * thickness)
+    if not flagged.any():
+        return flagged
+    strokes = stroke_width(mask, np.isin(labels, np.flatnonzero(flagged) + 1))
+    return flagged & (thickness <= max(1.0, HAIRLINE_WIDTH * strokes))
+
+
 def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
     """Grayscale 0..255 (any polarity, any size) → the ink, its components and contrast.
 
@@ -167,7 +194,11 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
     boxes = morphology.boxes(labels, count)
     if count:
-        keep = drop_artifacts(areas, boxes, labels.shape)
+        keep = drop_artifacts(areas, boxes, labels.shape) & ~faint_lines(
+            labels, mask, ink, level, areas, boxes
+        )
+        if not keep.any():
+            keep[int(np.argmax(areas))] = True
         if not keep.all():
             # Relabelling in order keeps each kept component's area and box.
             relabel = np.zeros(count + 1, dtype=np.int32)

@@ -1,0 +1,54 @@
+"""The ink analysis keeps handwriting and drops the faint printed lines the rule finder leaves:
+broken ruling whose pieces are too short to be rules, but never a pale, thick digit."""
+
+import numpy as np
+import pytest
+
+from digits_core.imaging import decode_image
+from digits_core.ink import analyse
+from digits_core.reading import line_of
+from tests.utils.paperwork import ink_of, png
+
+WIDTH, HEIGHT = 420, 200
+
+
+def number(images: list[np.ndarray], shades: list[float]) -> np.ndarray:
+    """Digits side by side as ink coverage, each at its own shade (1 = full ink)."""
+    sheet = np.zeros((HEIGHT, WIDTH), np.float32)
+    for index, (image, shade) in enumerate(zip(images, shades, strict=True)):
+        ink = ink_of(image)
+        top, left = 60, 30 + index * 120
+        area = sheet[top : top + ink.shape[0], left : left + ink.shape[1]]
+        np.maximum(area, shade * ink, out=area)
+    return sheet
+
+
+def faint_broken_ruling(sheet: np.ndarray) -> np.ndarray:
+    """One-pixel rules at 30 % of the ink's darkness above and below the digits (rows 60–144),
+    in 40-px pieces: too short to be found as rules."""
+    ruled = np.zeros_like(sheet)
+    for y in (12, 32, 165, 185):
+        for x in range(0, WIDTH, 52):
+            ruled[y, x : x + 40] = 0.3
+    return np.maximum(sheet, ruled)
+
+
+@pytest.fixture(scope="module")
+def three(mnist_test: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    images, labels = mnist_test
+    return [images[int(np.flatnonzero(labels == d)[0])] for d in (2, 8, 5)]
+
+
+def test_faint_broken_ruling_leaves_no_component(three: list[np.ndarray]) -> None:
+    clean = analyse(decode_image(png(number(three, [1.0, 1.0, 1.0]))))
+    ruled = analyse(decode_image(png(faint_broken_ruling(number(three, [1.0, 1.0, 1.0])))))
+    assert ruled.count == clean.count
+    assert [box[0] for box in ruled.boxes] == [box[0] for box in clean.boxes]
+    # The line the reader sees is as tall as the digits, not as the ruled page.
+    assert line_of(ruled).scale == pytest.approx(line_of(clean).scale, rel=0.05)
+
+
+def test_a_pale_digit_beside_dark_ones_stays(three: list[np.ndarray]) -> None:
+    found = analyse(decode_image(png(number(three, [1.0, 0.35, 1.0]))))
+    lefts = sorted(cols.start for _, cols in found.boxes)
+    assert any(140 <= left < 270 for left in lefts), lefts
