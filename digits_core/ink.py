@@ -187,6 +187,9 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
     mask = ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)
     rules = rule_mask(mask)
     if rules.any():
+        # Printed rules are there: look again at half the mask level, where a faint rule that
+        # dips under the ink level is whole rather than in pieces too short to be found.
+        rules |= rule_mask(ink >= max(0.5 * MASK_LEVEL * level, NOISE_SIGMAS * noise)) & mask
         # The rules' faint anti-aliased rims go with them, but not the ink of crossing strokes.
         ink = np.where(morphology.dilate(rules) & ~(mask & ~rules), 0.0, ink)
         mask &= ~rules

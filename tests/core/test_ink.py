@@ -1,5 +1,6 @@
-"""The ink analysis keeps handwriting and drops the faint printed lines the rule finder leaves:
-broken ruling whose pieces are too short to be rules, but never a pale, thick digit."""
+"""The ink analysis keeps handwriting and drops printed lines the rule finder could miss: faint
+broken ruling whose pieces are too short to be rules, a rule that dips under the ink level on a
+ruled page, but never a pale, thick digit."""
 
 import numpy as np
 import pytest
@@ -52,3 +53,15 @@ def test_a_pale_digit_beside_dark_ones_stays(three: list[np.ndarray]) -> None:
     found = analyse(decode_image(png(number(three, [1.0, 0.35, 1.0]))))
     lefts = sorted(cols.start for _, cols in found.boxes)
     assert any(140 <= left < 270 for left in lefts), lefts
+
+
+def test_a_rule_that_dips_under_the_ink_level_comes_off(three: list[np.ndarray]) -> None:
+    digits = number(three, [1.0, 1.0, 1.0])
+    ruled = digits.copy()
+    ruled[186:188, :] = 1.0  # a rule the finder sees whole: the page is ruled
+    # Above the digits, a rule dark in 30-px pieces and light (under the ink level) between.
+    ruled[30:32, :] = np.where(np.arange(WIDTH) % 45 < 30, 0.6, 0.2)
+    clean = analyse(decode_image(png(digits)))
+    found = analyse(decode_image(png(ruled)))
+    assert found.count == clean.count
+    assert [box[0] for box in found.boxes] == [box[0] for box in clean.boxes]
