@@ -150,12 +150,12 @@ def faint_lines(
     colours) too broken or too short for the rule finder. Left in, they stretch a line's
     height and shrink its digits. Handwriting reaches the stroke level somewhere and is as thick
     as the other strokes; these pieces do neither."""
-    peaks = np.zeros(areas.size + 1, dtype=np.float32)
-    np.maximum.at(peaks, labels[mask], ink[mask])
+    reaches = np.zeros(areas.size + 1, dtype=bool)  # some pixel at half the stroke level
+    reaches[labels[mask & (ink >= HAIRLINE_PEAK * level)]] = True
     # Length along the longer side of each component's box; thickness = area / length.
     length = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in boxes], np.float64)
     thickness = areas / length
-    flagged = (peaks[1:] < HAIRLINE_PEAK * level) & (length >= HAIRLINE_LENGTH * thickness)
+    flagged = ~reaches[1:] & (length >= HAIRLINE_LENGTH * thickness)
     if not flagged.any():
         return flagged
     strokes = stroke_width(mask, np.isin(labels, np.flatnonzero(flagged) + 1))
