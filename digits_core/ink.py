@@ -24,7 +24,7 @@ SPECK_SHARE = 0.02  # components smaller than this share of the largest are spec
 EDGE_BAND = 0.25  # a component along an edge, half its length and at most this thick, is no ink
 HAIRLINE_PEAK = 0.5  # a component whose ink stays below this share of the stroke level, ...
 HAIRLINE_LENGTH = 4.0  # ... at least this many times longer than thick ...
-HAIRLINE_WIDTH = 0.5  # ... and thinner than this share of the handwriting's strokes is a faint line
+HAIRLINE_WIDTH = 0.3  # ... and thinner than this share of the handwriting's strokes is a faint line
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
 
 

@@ -10,7 +10,10 @@ import pytest
 from fastapi import FastAPI
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_SIDE = ("service", "digits_core", "onnxruntime", "cc3d", "fastapi", "uvicorn", "starlette")
+SERVER_SIDE = (
+    *("service", "digits_core", "onnxruntime", "cc3d", "scipy"),
+    *("fastapi", "uvicorn", "starlette"),
+)
 
 
 def imported_modules(path: Path) -> set[str]:
