@@ -25,6 +25,7 @@ EDGE_BAND = 0.25  # a component along an edge, half its length and at most this 
 HAIRLINE_PEAK = 0.5  # a component whose ink stays below this share of the stroke level, ...
 HAIRLINE_LENGTH = 4.0  # ... at least this many times longer than thick ...
 HAIRLINE_WIDTH = 0.3  # ... and thinner than this share of the handwriting's strokes is a faint line
+TAIL_SHARE = 0.25  # ink is the fewer pixels in this share of the range at its end
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
 
 
@@ -60,17 +61,21 @@ def to_working(gray: np.ndarray, side: int = WORK_SIDE) -> tuple[np.ndarray, flo
 def paper_up(gray: np.ndarray) -> np.ndarray:
     """Flip polarity if needed so that paper is bright and ink is dark.
 
-    The paper level is the image median (paper is the majority; the border is not reliable
-    when a shadow or the table runs along it); ink is on whichever side of it the image reaches
-    further, after a 2×2 mean so single noisy pixels do not decide.
+    Ink is the minority at its end of the image's range: of the pixels in the darkest and in
+    the brightest TAIL_SHARE of the range, ink fills the fewer (after a 2×2 mean, so single
+    noisy pixels do not stretch the range). Paper's median is no guide: when a shadow covers
+    half a photographed page, the median is shadowed paper, and the lit paper lies further
+    from it than the ink does.
     """
     step = max(1, int(np.sqrt(gray.size / 40_000)))
-    paper = float(np.median(gray[::step, ::step]))
-    height, width = gray.shape
-    even = gray[: height - height % 2 or height, : width - width % 2 or width]
+    sample = gray[::step, ::step]
+    height, width = sample.shape
+    even = sample[: height - height % 2 or height, : width - width % 2 or width]
     if even.shape[0] >= 2 and even.shape[1] >= 2:
         even = even.reshape(even.shape[0] // 2, 2, even.shape[1] // 2, 2).mean(axis=(1, 3))
-    dark_ink = paper - float(even.min()) >= float(even.max()) - paper
+    low, high = float(even.min()), float(even.max())
+    tail = TAIL_SHARE * (high - low)
+    dark_ink = np.count_nonzero(even <= low + tail) <= np.count_nonzero(even >= high - tail)
     return gray if dark_ink else 255.0 - gray
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digits_core.imaging import decode_image
-from digits_core.ink import analyse
+from digits_core.ink import analyse, paper_up
 from digits_core.reading import line_of
 from tests.utils.paperwork import ink_of, png
 
@@ -69,3 +69,30 @@ def test_a_rule_that_dips_under_the_ink_level_comes_off(three: list[np.ndarray])
     found = analyse(decode_image(png(ruled)))
     assert found.count == clean.count
     assert [box[0] for box in found.boxes] == [box[0] for box in clean.boxes]
+
+
+def shadowed(digit: np.ndarray, lit: float) -> np.ndarray:
+    """A ballpoint digit (ink half as bright as the paper) on paper whose right part (all but
+    `lit` of the width) lies in a soft cast shadow at 55 % of the light, as in a phone photo;
+    grayscale 0..255."""
+    ink = ink_of(digit)
+    height, width = ink.shape[0] + 80, ink.shape[1] + 120
+    coverage = np.zeros((height, width), np.float32)
+    coverage[40 : 40 + ink.shape[0], 20 : 20 + ink.shape[1]] = ink
+    xs = np.arange(width, dtype=np.float32) / width
+    light = 1.0 - 0.45 / (1.0 + np.exp(-(xs - lit) / 0.04))
+    return (225.0 - 120.0 * coverage) * light[np.newaxis, :]
+
+
+def test_a_shadow_over_most_of_the_page_leaves_the_ink_dark(three: list[np.ndarray]) -> None:
+    # The shadowed paper is the median; the lit paper lies further from it than the ink.
+    gray = shadowed(three[1], lit=0.3)
+    assert (paper_up(gray) == gray).all()
+    found = analyse(gray)
+    rows, cols = found.boxes[int(np.argmax(found.areas))]
+    assert (rows.start, cols.start) == pytest.approx((40, 20), abs=3)
+
+
+def test_white_ink_on_black_is_turned_dark_on_white(three: list[np.ndarray]) -> None:
+    gray = 255.0 * np.pad(ink_of(three[0]), 30)
+    assert (paper_up(gray) == 255.0 - gray).all()
