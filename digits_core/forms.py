@@ -5,8 +5,10 @@ run of ink along a row at least half as long as the ink is wide; a vertical rule
 a column that is as thin as the horizontal rules and meets one of them (box sides, comb ticks,
 grid and margin lines). A rule longer than any digit is tall goes if it is no thicker than the
 pen; a shorter one (a box around one digit) only if it is clearly thinner than the writer's
-strokes, so a digit's own bar stays. Where a stroke crosses a rule the ink there is thicker
-than the rule, and it is kept: the digit stays whole and only the rule between strokes goes.
+strokes, by a share and by whole pixels, so a digit's own bar stays (at MNIST size a pen is
+2–3 px and a bar one pixel thinner is still the pen's). Where a stroke crosses a rule the ink
+there is thicker than the rule, and it is kept: the digit stays whole and only the rule between
+strokes goes.
 """
 
 import numpy as np
@@ -20,7 +22,7 @@ LONG_THIN_PX = 2  # ... and goes if no thicker than the pen's strokes or than th
 PAGE_SHARE = 0.9  # rules across this share of the page, two or more of them: ruled paper
 SHORT_HEIGHTS = 0.6  # a shorter rule (a box's side) must be this many ink heights long ...
 SHORT_THIN_SHARE = 0.7  # ... and clearly thinner than the pen, since a digit's bar may be that long
-HAIRLINE_PX = 1  # a one-pixel line is always thin enough
+THINNER_PX = 2  # ... and by at least this many pixels (run lengths are whole pixels)
 TICK_SHARE = 0.25  # a vertical rule that meets a horizontal one is this share of the ink tall
 CROSS_MARGIN = 1  # ink thicker than the rule by more than this is a stroke crossing it
 MEET_PX = 2  # a vertical rule meets a horizontal one when its end is this close to it
@@ -94,7 +96,7 @@ def thin_enough(thickness: float, width: float, long: bool) -> bool:
     the rule is too long to be a digit's stroke."""
     if long:
         return thickness <= max(LONG_THIN_PX, width)
-    return thickness <= HAIRLINE_PX or thickness < SHORT_THIN_SHARE * width
+    return thickness < SHORT_THIN_SHARE * width and width - thickness >= THINNER_PX
 
 
 def rule_mask(mask: np.ndarray) -> np.ndarray:

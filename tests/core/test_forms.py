@@ -66,6 +66,15 @@ def test_clean_digits_lose_nothing(digits: list[np.ndarray]) -> None:
     assert not rule_mask(page(digits[:6])).any()
 
 
+def test_digits_at_mnist_size_keep_their_bars(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
+    # With a 2–3 px pen, a bar one pixel thinner than the strokes is no printed line: whole
+    # pixels cannot tell them apart (these lost their bars before, a "7" read as a "1").
+    images, _ = mnist_test
+    for index in (0, 70, 106, 24, 210):  # sevens, a two, fours of the test set
+        mask = np.pad(digit_mask(images[index], scale=1), 6)
+        assert not rule_mask(mask).any(), index
+
+
 @pytest.mark.parametrize("thickness", [1, 2, 3])
 def test_a_closed_box_comes_off_and_the_digit_stays(
     digits: list[np.ndarray], thickness: int
