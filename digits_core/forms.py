@@ -29,6 +29,8 @@ MEET_PX = 2  # a vertical rule meets a horizontal one when its end is this close
 COMB_TICKS = 3  # this many ticks standing on rules make a comb ...
 TICK_SPREAD = 0.2  # ... and its ticks are this close to their median length
 SKEWS = (-0.03, -0.015, 0.0, 0.015, 0.03)  # slopes a scanned rule may have (up to ~1.7°)
+# Finer, for ruled pages, where a thin rule is also followed a row up or down.
+RULED_SKEWS = (-0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03)
 
 
 def runs(mask: np.ndarray) -> np.ndarray:
@@ -45,13 +47,16 @@ def runs(mask: np.ndarray) -> np.ndarray:
     return per_pixel.reshape(height, width + 1)[:, :-1]
 
 
-def skewed_runs(mask: np.ndarray) -> np.ndarray:
+def skewed_runs(
+    mask: np.ndarray, slopes: tuple[float, ...] = SKEWS, leeway: bool = False
+) -> np.ndarray:
     """Per pixel, the longest run along a row it belongs to once the page is sheared by any of
-    SKEWS (one-pixel breaks bridged): a rule scanned slightly askew steps a row every so
-    often, and stays one run."""
+    `slopes` (one-pixel breaks bridged): a rule scanned slightly askew steps a row every so
+    often, and stays one run. With `leeway`, a row up or down counts too: a thin rule askew
+    by half a step of `slopes` moves a row every few hundred pixels, and would break there."""
     height, width = mask.shape
     best = np.zeros(mask.shape, dtype=np.int64)
-    for slope in SKEWS:
+    for slope in slopes:
         shift = np.round(-slope * np.arange(width)).astype(int)
         shift -= shift.min()
         # The shift is constant over blocks of columns: shear block by block with slices.
@@ -60,6 +65,11 @@ def skewed_runs(mask: np.ndarray) -> np.ndarray:
         sheared = np.zeros((height + int(shift.max()), width), dtype=bool)
         for start, stop in blocks:
             sheared[shift[start] : shift[start] + height, start:stop] = mask[:, start:stop]
+        if leeway:
+            near = sheared.copy()
+            near[1:] |= sheared[:-1]
+            near[:-1] |= sheared[1:]
+            sheared = near
         lengths = runs(bridged(sheared, 1))
         for start, stop in blocks:
             back = lengths[shift[start] : shift[start] + height, start:stop]
@@ -132,6 +142,26 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
     return rules | vertical_rules(mask, rules, tall, float(np.median(thick_down[rules])))
 
 
+def ruled_page(mask: np.ndarray) -> bool:
+    """Ink across PAGE_SHARE of the page in two separate bands of rows or more (a band as tall
+    as the steepest of SKEWS rises over the page): ruled paper, whose rules may be too faint
+    to be whole at the ink level. No digit spans the page twice."""
+    height, width = mask.shape
+    band = int(np.ceil(max(abs(slope) for slope in SKEWS) * width)) + 1
+    if width < MIN_RULE_PX or height <= band:
+        return False
+    covered = morphology.extreme_1d(mask, band, 0, np.maximum).mean(axis=1) >= PAGE_SHARE
+    rows = np.flatnonzero(covered)
+    return rows.size > 0 and bool((np.diff(rows) > band).any())
+
+
+def page_wide_twice(lengths: np.ndarray) -> bool:
+    """Two separate rows hold runs across PAGE_SHARE of the page: a ruling or a box, never one
+    digit's bar."""
+    across = np.flatnonzero((lengths >= PAGE_SHARE * lengths.shape[1]).any(axis=1))
+    return across.size > 0 and bool((np.diff(across) > 1).any())
+
+
 def horizontal_candidates(
     mask: np.ndarray, ink_height: int, ink_width: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -147,9 +177,17 @@ def horizontal_candidates(
     else:
         askew = np.zeros(mask.shape, dtype=np.int64)
     shortest = max(MIN_RULE_PX, RULE_SHARE * ink_width)
-    across = np.flatnonzero((askew >= PAGE_SHARE * mask.shape[1]).any(axis=1))
-    # Two separate page-wide rules are a ruling or a box, never one digit's bar.
-    ruled = across.size > 0 and bool((np.diff(across) > 1).any())
+    ruled = page_wide_twice(askew)
+    # Between two of SKEWS a thin rule is askew by up to half a step, and on a page this wide
+    # it moves a row and breaks into pieces.
+    breaks = mask.shape[1] * (SKEWS[1] - SKEWS[0]) / 2 > 1
+    if may_be_ruled and breaks and not ruled:
+        # Followed more closely, a ruled page shows, and its rules are measured that way. (Only
+        # there: on other pages the closer look joins the bars of neighbouring digits, "77772"
+        # read as "11172", and on small pages it joins the dots of a dithered scan.)
+        closer = skewed_runs(mask, RULED_SKEWS, leeway=True) * mask
+        if page_wide_twice(closer):
+            askew, ruled = closer, True
     # On ruled paper a rule's pieces count as long once they are longer than a digit's bar.
     longest = (SHORT_HEIGHTS if ruled else LONG_HEIGHTS) * ink_height
     long = askew >= max(shortest, longest)

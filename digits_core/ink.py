@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from digits_core import morphology
-from digits_core.forms import rule_mask, stroke_width
+from digits_core.forms import rule_mask, ruled_page, stroke_width
 
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
 GRID_SIDE = 32  # the paper/lighting estimate runs on a grid with about this short side
@@ -191,10 +191,11 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
         return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, level, light)
     mask = ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)
     rules = rule_mask(mask)
-    if rules.any():
+    faint = ink >= max(0.5 * MASK_LEVEL * level, NOISE_SIGMAS * noise)
+    if rules.any() or ruled_page(faint):
         # Printed rules are there: look again at half the mask level, where a faint rule that
         # dips under the ink level is whole rather than in pieces too short to be found.
-        rules |= rule_mask(ink >= max(0.5 * MASK_LEVEL * level, NOISE_SIGMAS * noise)) & mask
+        rules |= rule_mask(faint) & mask
         # The rules' faint anti-aliased rims go with them, but not the ink of crossing strokes.
         ink = np.where(morphology.dilate(rules) & ~(mask & ~rules), 0.0, ink)
         mask &= ~rules

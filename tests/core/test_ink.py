@@ -71,6 +71,28 @@ def test_a_rule_that_dips_under_the_ink_level_comes_off(three: list[np.ndarray])
     assert [box[0] for box in found.boxes] == [box[0] for box in clean.boxes]
 
 
+def faint_askew_ruling(sheet: np.ndarray, slope: float = 0.022) -> np.ndarray:
+    """One-pixel rules at 25 % of the ink's darkness every 45 rows, askew by `slope` (between
+    two of the rule finder's slopes), and a margin line joining them into one component with
+    the digits they cross."""
+    ruled = sheet.copy()
+    columns = np.arange(WIDTH)
+    for start in range(5, HEIGHT, 45):
+        rows = np.round(start + slope * columns).astype(int)
+        rows, cols = rows[rows < HEIGHT], columns[rows < HEIGHT]
+        ruled[rows, cols] = np.maximum(ruled[rows, cols], 0.25)
+    ruled[:, 14] = np.maximum(ruled[:, 14], 0.25)
+    return ruled
+
+
+def test_faint_rules_askew_on_a_wide_page_come_off(three: list[np.ndarray]) -> None:
+    digits = number(three, [1.0, 1.0, 1.0])
+    clean = line_of(analyse(decode_image(png(digits))))
+    found = line_of(analyse(decode_image(png(faint_askew_ruling(digits)))))
+    # The line the reader sees is as tall as the digits, not as the ruled page.
+    assert found.scale == pytest.approx(clean.scale, rel=0.05)
+
+
 def shadowed(digit: np.ndarray, lit: float) -> np.ndarray:
     """A ballpoint digit (ink half as bright as the paper) on paper whose right part (all but
     `lit` of the width) lies in a soft cast shadow at 55 % of the light, as in a phone photo;
