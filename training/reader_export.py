@@ -38,7 +38,7 @@ from training.reader_calibrate import (
 )
 from training.reader_train import ROOT
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 
 
 def to_onnx(model: keras.Model) -> onnx.ModelProto:
