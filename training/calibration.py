@@ -86,15 +86,19 @@ def calibrate(read: Read, conditions: list[str]) -> Calibration:
     losses = [log_loss(*read(float(t))) for t in TEMPERATURES]
     temperature = float(TEMPERATURES[int(np.argmin(losses))])
     confidence, right = read(temperature)
-    parts = [c.split("/") for c in conditions]
-    # Each sample counts in its layout group and in its degradation group.
-    doubled_conf = np.concatenate([confidence, confidence])
-    doubled_right = np.concatenate([right, right])
-    groups = np.array([p[0] for p in parts] + [p[-1] for p in parts])
-    threshold = lowest_threshold(doubled_conf, doubled_right, groups)
+    # Each sample counts in its layout group and in its degradation group (once when a
+    # condition names only one, as the realistic number conditions do).
+    owners, groups = [], []
+    for index, condition in enumerate(conditions):
+        for group in dict.fromkeys((condition.split("/")[0], condition.split("/")[-1])):
+            owners.append(index)
+            groups.append(group)
+    grouped_conf, grouped_right = confidence[owners], right[owners]
+    group_of = np.array(groups)
+    threshold = lowest_threshold(grouped_conf, grouped_right, group_of)
     overall = summary(confidence, right, threshold)
     per_condition = {
-        g: summary(doubled_conf[groups == g], doubled_right[groups == g], threshold)
+        g: summary(grouped_conf[group_of == g], grouped_right[group_of == g], threshold)
         for g in sorted(set(groups))
     }
     return Calibration(

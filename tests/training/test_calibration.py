@@ -38,6 +38,18 @@ def test_an_overconfident_model_is_cooled_down() -> None:
     assert result.temperature > 1.0
     assert result.ece_after < result.ece_before
     assert set(result.per_condition) == {"a", "b", "x", "y"}
+    assert all(group["count"] == 2500 for group in result.per_condition.values())
+
+
+def test_a_condition_with_one_name_counts_each_sample_once() -> None:
+    confidence = np.linspace(0.6, 1.0, 300)
+    right = np.ones(300, bool)
+    conditions = ["numbers_spaced"] * 100 + ["comb_field"] * 200
+    result = calibrate(lambda _: (confidence, right), conditions)
+    assert {k: v["count"] for k, v in result.per_condition.items()} == {
+        "numbers_spaced": 100,
+        "comb_field": 200,
+    }
 
 
 def test_the_threshold_holds_on_every_group_not_only_pooled() -> None:
