@@ -22,11 +22,45 @@ Rng = np.random.Generator
 LAYOUTS = ("free", "comb", "boxes", "ruled", "squared", "underline")
 LAYOUT_WEIGHTS = (0.45, 0.15, 0.12, 0.12, 0.08, 0.08)
 LENGTH_WEIGHTS = np.array([4, 5, 6, 7, 8, 8, 8, 7, 6, 5, 4, 4], dtype=float)  # 1..12 digits
+DISTORT_CHANCE = 0.5
+MAX_TILT = 8.0  # degrees
+MAX_SLANT = 0.3  # columns leaned per row (~17°)
+PAD_DISTORT = 6  # MNIST pixels around the digit, room to lean and warp into
+ELASTIC_CHANCE = 0.33
+ELASTIC_STRENGTH = (15.0, 34.0)  # the field's scale; Simard et al. used 34 on MNIST
+ELASTIC_SMOOTHING = 4.0  # MNIST pixels
+
+
+def handwriting(rng: Rng, alpha: np.ndarray) -> np.ndarray:
+    """The digit as another hand might write it: half the digits get their own slant and tilt,
+    a third of those a gentle elastic warp (Simard et al. 2003). MNIST's test writers are not
+    its training writers, and real paperwork's writers are neither."""
+    if rng.random() >= DISTORT_CHANCE:
+        return alpha
+    alpha = np.pad(alpha, PAD_DISTORT)
+    angle = np.radians(rng.uniform(-MAX_TILT, MAX_TILT))
+    shear = rng.uniform(-MAX_SLANT, MAX_SLANT)
+    cos, sin = np.cos(angle), np.sin(angle)
+    # Output (row, col) samples input centre + matrix · (output − centre); the shear leans
+    # columns with height, as slanted writing does.
+    matrix = np.array([[cos, -sin], [sin, cos]]) @ np.array([[1.0, 0.0], [shear, 1.0]])
+    centre = (np.array(alpha.shape) - 1) / 2
+    alpha = ndimage.affine_transform(alpha, matrix, centre - matrix @ centre, order=1)
+    if rng.random() < ELASTIC_CHANCE:
+        strength = rng.uniform(*ELASTIC_STRENGTH)
+        field = [
+            ndimage.gaussian_filter(rng.uniform(-1, 1, alpha.shape), ELASTIC_SMOOTHING) * strength
+            for _ in range(2)
+        ]
+        rows, cols = np.mgrid[0 : alpha.shape[0], 0 : alpha.shape[1]].astype(np.float64)
+        alpha = ndimage.map_coordinates(alpha, [rows + field[0], cols + field[1]], order=1)
+    return np.clip(alpha, 0.0, 1.0).astype(np.float32)
 
 
 def digit_ink(rng: Rng, image: np.ndarray, height: int) -> np.ndarray:
-    """An MNIST digit's ink (0..1) cropped to its strokes, `height` px tall, its pen varied."""
-    alpha = image.astype(np.float32) / 255.0
+    """An MNIST digit's ink (0..1) in another hand, cropped to its strokes, `height` px tall,
+    its pen varied."""
+    alpha = handwriting(rng, image.astype(np.float32) / 255.0)
     rows = np.flatnonzero(alpha.max(axis=1) > 0.1)
     cols = np.flatnonzero(alpha.max(axis=0) > 0.1)
     alpha = alpha[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
