@@ -45,6 +45,8 @@ def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     flat = labels.ravel()
     inside = np.flatnonzero(flat)
     values = flat[inside]
+    if inside.size == 0:  # nothing labelled (a blank form once its rules are gone)
+        return values, inside, inside
     width = labels.shape[1]
     breaks = (np.diff(values) != 0) | (np.diff(inside) != 1) | (inside[1:] % width == 0)
     starts = np.flatnonzero(np.concatenate(([True], breaks)))

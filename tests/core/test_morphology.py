@@ -38,6 +38,7 @@ def test_labels_are_numbered_by_first_pixel_in_raster_order() -> None:
 def test_an_empty_mask_has_no_components() -> None:
     labels, count = morphology.label(np.zeros((3, 4), dtype=bool), eight=True)
     assert count == 0 and labels.shape == (3, 4) and not labels.any()
+    assert morphology.boxes(labels, count) == []
 
 
 def test_a_ring_is_filled_but_a_notched_ring_is_not() -> None:

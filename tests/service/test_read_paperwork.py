@@ -9,7 +9,7 @@ from digits_core.imaging import decode_image
 from digits_core.reading import read_lines
 from digits_core.second_opinion import second_opinions
 from digits_core.single import pooled, reader_opinions, view_digit
-from tests.utils.paperwork import boxed, comb_field, touching
+from tests.utils.paperwork import blank_form, boxed, comb_field, touching
 
 COUNT = 12
 
@@ -49,6 +49,18 @@ def test_comb_fields_are_read_cell_by_cell(
     texts = read_all(client, [comb_field(images) for images, _ in cases])
     right = sum(text == expected for text, (_, expected) in zip(texts, cases, strict=True))
     assert right >= COUNT - 2, list(zip(texts, [e for _, e in cases], strict=True))
+
+
+@pytest.mark.parametrize("kind", ["ruled", "box", "comb"])
+def test_a_blank_form_reads_as_no_digit(client: TestClient, kind: str) -> None:
+    # Its rules are removed before reading, which once left nothing to label (a 500).
+    data = blank_form(kind)
+    headers = {"content-type": "image/png"}
+    read = client.post("/v1/read", content=data, headers=headers)
+    assert read.status_code == 200
+    assert read.json()["text"] == "" and read.json()["uncertain"] is True
+    predicted = client.post("/v1/predict", content=data, headers=headers)
+    assert predicted.status_code == 200 and predicted.json()["uncertain"] is True
 
 
 def count_reader_calls(client: TestClient, monkeypatch) -> list[int]:

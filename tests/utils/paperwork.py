@@ -1,5 +1,6 @@
 """Fixture images of numbers as they come on paperwork, drawn by code from MNIST test digits:
-digits that touch and overlap, and one digit per cell of a printed comb field."""
+digits that touch and overlap, one digit per cell of a printed comb field, and forms left
+blank."""
 
 import io
 
@@ -80,4 +81,20 @@ def boxed(image: np.ndarray, inset: int = 4, rule: int = 2) -> bytes:
         (slice(top, bottom + rule), slice(right, right + rule)),
     ):
         coverage[rows, cols] = 1.0
+    return png(coverage)
+
+
+def blank_form(kind: str) -> bytes:
+    """A form nobody wrote on: a ruled page, an empty printed box or an empty comb field."""
+    coverage = np.zeros((240, 480), np.float32)
+    if kind == "ruled":
+        for y in range(15, 240, 32):
+            coverage[y : y + 2, :] = 1.0
+    elif kind == "box":
+        coverage[40:200, 160:320] = 1.0
+        coverage[42:198, 162:318] = 0.0
+    else:  # comb: a baseline and ticks
+        coverage[180:182, 30:452] = 1.0
+        for x in range(30, 460, 70):
+            coverage[140:180, x : x + 2] = 1.0
     return png(coverage)
