@@ -8,7 +8,7 @@ which `python -m training realistic` reads to put peer columns in reports/realis
     nice -n 19 python -m training.peers --only rapidocr --limit 50 --condition box ...
 
 (`--condition` and `--limit` split a slow run; results for other conditions already in the file
-are kept as long as the set — seed, count, fingerprint of its images — is the same.)
+are kept as long as that condition's images — their fingerprint — are the same.)
 
 Every peer gets the same decoded image an upload gives our service (`decode_image`: first frame,
 EXIF orientation, transparency flattened) as an 8-bit grayscale PNG / array, and keeps only the
@@ -130,13 +130,18 @@ def available_peers() -> dict[str, tuple[Callable[[], Reader], Callable[[], str]
     return peers
 
 
-def fingerprint(samples: list) -> str:
-    """A short hash of the set's images and labels: the peers' results belong to this set."""
-    digest = hashlib.sha256()
-    for sample in samples:
-        digest.update(f"{sample.condition}|{sample.label}|".encode())
-        digest.update(sample.data)
-    return digest.hexdigest()[:16]
+def fingerprints(samples: list) -> dict[str, str]:
+    """Condition → a short hash of its images and labels: a peer's result on a condition
+    belongs to these very images (a condition added later leaves the others' results valid)."""
+    marks = {}
+    for condition in dict.fromkeys(sample.condition for sample in samples):
+        digest = hashlib.sha256()
+        for sample in samples:
+            if sample.condition == condition:
+                digest.update(f"{sample.label}|".encode())
+                digest.update(sample.data)
+        marks[condition] = digest.hexdigest()[:16]
+    return marks
 
 
 def load_peers(path: Path = PEERS_FILE) -> dict | None:
@@ -167,8 +172,8 @@ def command(
     digits = load_split("test")
     samples = single_samples(digits.images, digits.labels, count, seed)
     samples += number_samples(digits.images, digits.labels, numbers, seed)
-    report, mark = load_peers(out) or {}, fingerprint(samples)
-    if (report.get("seed"), report.get("count"), report.get("fingerprint")) != (seed, count, mark):
+    report, marks = load_peers(out) or {}, fingerprints(samples)
+    if (report.get("seed"), report.get("count"), report.get("numbers")) != (seed, count, numbers):
         report = {}
     report.update(
         {
@@ -176,7 +181,6 @@ def command(
             "seed": seed,
             "count": count,
             "numbers": numbers,
-            "fingerprint": mark,
             "no_digit": "reads nothing",
         }
     )
@@ -186,6 +190,11 @@ def command(
             continue
         reader = make()
         entry = report["peers"].get(name, {"conditions": {}}) | {"engine": version()}
+        entry["conditions"] = {  # results on images that are no longer the set's go
+            condition: result
+            for condition, result in entry["conditions"].items()
+            if result.get("fingerprint") == marks.get(condition)
+        }
         report["peers"][name] = entry
         for condition in dict.fromkeys(s.condition for s in samples):
             if conditions and condition not in conditions:
@@ -200,6 +209,7 @@ def command(
                 "accuracy": round(right / len(picked), 4),
                 "correct": int(right),
                 "count": len(picked),
+                "fingerprint": marks[condition],
             }
             entry["seconds"] = entry.get("seconds", 0) + round(time.monotonic() - started)
             print(f"{name} {condition}: {right}/{len(picked)}", flush=True)

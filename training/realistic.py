@@ -178,7 +178,7 @@ def command(
     ] = True,
 ) -> None:
     """Accuracy per real-world condition (issue 4), multi-digit reading and calibration."""
-    from training.peers import fingerprint
+    from training.peers import fingerprints
     from training.realistic_report import Context, print_table, write_outputs
 
     digits = load_split(split, data_dir)
@@ -200,8 +200,8 @@ def command(
         pools = condition_pools(scored, readable)
         results.append((path, scored, calibrate(scored, is_digit, pools)))
     descriptions = DESCRIPTIONS | NUMBER_DESCRIPTIONS
-    mark = fingerprint(singles + number_set)
-    context = Context(singles_by, numbers_by, descriptions, count, numbers, seed, mark)
+    marks = fingerprints(singles + number_set)
+    context = Context(singles_by, numbers_by, descriptions, count, numbers, seed, marks)
     print_table(results, context)
     if write and split == "test":
         write_outputs(results, context, report, cards=cards)

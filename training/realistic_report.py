@@ -1,7 +1,7 @@
 """Printing and writing the realistic evaluation: the per-condition table (our models and the
 peers), risk–coverage and accuracy–coverage plots, and the calibrated threshold in the cards."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,20 +30,28 @@ class Context:
     count: int
     number_count: int
     seed: int
-    fingerprint: str = ""  # training.peers.fingerprint of the whole set (singles + numbers)
+    # training.peers.fingerprints of the set: condition → hash of its images and labels
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
 
 def peer_results(context: Context, path: Path = PEERS_FILE) -> dict[str, dict]:
-    """Peer → condition → result, when the peers file was computed on this very set."""
+    """Peer → condition → result, for each condition the peers file computed on these very
+    images."""
     found = load_peers(path)
     if not found:
         return {}
     same = (found.get("seed"), found.get("count"), found.get("numbers"))
-    other = context.fingerprint and found.get("fingerprint") not in (None, context.fingerprint)
-    if same != (context.seed, context.count, context.number_count) or other:
+    if same != (context.seed, context.count, context.number_count):
         print(f"{path.name} is for another set {same}: no peer columns")
         return {}
-    return {name: entry["conditions"] for name, entry in found.get("peers", {}).items()}
+    return {
+        name: {
+            condition: result
+            for condition, result in entry["conditions"].items()
+            if result.get("fingerprint") == context.fingerprints.get(condition)
+        }
+        for name, entry in found.get("peers", {}).items()
+    }
 
 
 def condition_arrays(scored: "Scored", name: str, context: Context):

@@ -57,8 +57,23 @@ def test_a_peers_file_for_another_set_gives_no_columns(tmp_path) -> None:
     path = tmp_path / "peers.json"
     path.write_text(
         '{"seed": 4, "count": 10, "numbers": 10, "peers": {"tesseract": {"conditions": '
-        '{"box": {"accuracy": 0.5, "correct": 5, "count": 10}}}}}'
+        '{"box": {"accuracy": 0.5, "correct": 5, "count": 10, "fingerprint": "b0"}, '
+        '"ruled": {"accuracy": 0.7, "correct": 7, "count": 10, "fingerprint": "r0"}}}}}'
     )
-    same = Context({}, {}, {}, 10, 10, 4)
+    same = Context({}, {}, {}, 10, 10, 4, {"box": "b0", "ruled": "r0"})
     assert peer_results(same, path)["tesseract"]["box"]["accuracy"] == 0.5
-    assert peer_results(Context({}, {}, {}, 20, 10, 4), path) == {}
+    assert peer_results(Context({}, {}, {}, 20, 10, 4, {"box": "b0"}), path) == {}
+    # The ruled images changed: only that condition's result goes.
+    redrawn = Context({}, {}, {}, 10, 10, 4, {"box": "b0", "ruled": "r1"})
+    assert set(peer_results(redrawn, path)["tesseract"]) == {"box"}
+
+
+def test_a_condition_added_to_the_set_keeps_the_others_fingerprints() -> None:
+    from training.realistic_set import Sample
+
+    base = [Sample("box", b"one", "1"), Sample("box", b"two", "2"), Sample("ruled", b"x", "3")]
+    before = peers.fingerprints(base)
+    after = peers.fingerprints([*base, Sample("blank_form", b"y", "")])
+    assert set(after) == {"box", "ruled", "blank_form"}
+    assert all(after[c] == before[c] for c in before)
+    assert peers.fingerprints([Sample("box", b"one", "7"), *base[1:]])["box"] != before["box"]
