@@ -141,6 +141,13 @@ def phone_photo(rng: Rng, digit: np.ndarray) -> bytes:
     return pw.phone_photo(sheet, rng)
 
 
+def blank_form(rng: Rng) -> bytes:
+    """A form nobody wrote on: an empty box or comb cell, a ruled or squared page (no digit;
+    once the rules are removed nothing is left to read)."""
+    scene = (in_box, comb_cell, ruled, squared)[int(rng.integers(4))]
+    return scene(rng, np.zeros((28, 28), np.uint8))
+
+
 FORMS = {
     "box": in_box,
     "comb_cell": comb_cell,

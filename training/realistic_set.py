@@ -13,7 +13,7 @@ from PIL import Image
 from scipy import ndimage
 
 from training import realistic_scenes as sc
-from training.realistic_forms import FORM_DESCRIPTIONS, FORMS
+from training.realistic_forms import FORM_DESCRIPTIONS, FORMS, blank_form
 from training.realistic_numbers import NUMBERS
 
 Rng = np.random.Generator
@@ -175,6 +175,7 @@ NO_DIGIT: dict[str, Callable[[Rng], bytes]] = {
     "blank_paper": blank_paper,
     "empty_canvas": empty_canvas,
     "blob": blob,
+    "blank_form": blank_form,
 }
 
 
