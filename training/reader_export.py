@@ -29,16 +29,17 @@ from training.card import framework_versions, save_card, sha256
 from training.export import OPSET, PARITY_TOLERANCE, ParityError, rename_io
 from training.reader import Batches, greedy_texts
 from training.reader_calibrate import (
-    CALIBRATION_SEED,
+    CALIBRATION_COUNT,
     CLASSIFIER,
     DECODING,
+    calibration_set,
     exact,
     lines_of,
     measured,
 )
 from training.reader_train import ROOT
 
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 
 
 def to_onnx(model: keras.Model) -> onnx.ModelProto:
@@ -104,7 +105,7 @@ def main(
     val_lines: Annotated[int, typer.Option(help="Validation lines (model check).")] = 4000,
     calibration_count: Annotated[
         int, typer.Option(help="Images per realistic number condition to calibrate on.")
-    ] = 150,
+    ] = CALIBRATION_COUNT,
     test_lines: Annotated[int, typer.Option(help="Test lines (MNIST test digits).")] = 2000,
     seed: Annotated[int, typer.Option(help="The training run's seed.")] = 0,
     data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = ROOT / "data" / "mnist",
@@ -136,8 +137,7 @@ def main(
         "calibration": calibration.as_card(),
         "validation_exact": round(val_exact, 4),
         "validation_set": f"{len(validation.texts)} synthetic lines of MNIST validation digits",
-        "calibration_set": f"the realistic set's number conditions, {calibration_count} each, "
-        f"seed {CALIBRATION_SEED}, drawn from MNIST validation digits",
+        "calibration_set": calibration_set(calibration_count),
         "test_exact": round(test_exact, 4),
         "test_set": f"{len(test.texts)} synthetic lines of MNIST test digits (training/lines.py)",
         "opset": OPSET,
