@@ -139,7 +139,27 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
             break
     if not rules.any():
         return rules
-    return rules | vertical_rules(mask, rules, tall, float(np.median(thick_down[rules])))
+    thickness = float(np.median(thick_down[rules]))
+    upright = vertical_rules(mask, rules, tall, thickness)
+    # Where two rules cross, each takes the other for a crossing stroke and keeps the pixel:
+    # a pixel with horizontal rule on both sides and vertical rule above and below is rule.
+    reach = int(np.ceil(thickness)) + CROSS_MARGIN
+    crossings = mask & flanked(rules, reach, axis=1) & flanked(upright, reach, axis=0)
+    return rules | upright | crossings
+
+
+def flanked(found: np.ndarray, reach: int, axis: int) -> np.ndarray:
+    """Pixels with `found` within `reach` pixels on both sides along `axis`."""
+    before = np.zeros_like(found)
+    after = np.zeros_like(found)
+    length = found.shape[axis]
+    for step in range(1, min(reach, length - 1) + 1):
+        ahead = [slice(None)] * 2
+        behind = [slice(None)] * 2
+        ahead[axis], behind[axis] = slice(step, None), slice(None, -step)
+        before[tuple(ahead)] |= found[tuple(behind)]
+        after[tuple(behind)] |= found[tuple(ahead)]
+    return before & after
 
 
 def ruled_page(mask: np.ndarray) -> bool:

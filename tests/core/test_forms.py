@@ -112,6 +112,22 @@ def test_grid_paper_comes_off(digits: list[np.ndarray]) -> None:
     assert (found & sheet & ~grid).sum() == 0
 
 
+@pytest.mark.parametrize("thickness", [1, 2])
+def test_where_rules_cross_nothing_is_left(digits: list[np.ndarray], thickness: int) -> None:
+    # Each rule takes the other for a stroke crossing it; the crossing is rule all the same
+    # (a blank squared page kept a dot at every crossing).
+    sheet = page(digits[:4])
+    rows, cols = np.zeros_like(sheet), np.zeros_like(sheet)
+    for offset in range(thickness):
+        rows[5 + offset :: 30, :] = True
+        cols[:, 5 + offset :: 30] = True
+    grid = rows | cols
+    assert rule_mask(grid)[grid].all()  # a blank page: every pixel is rule
+    # Beside digits (a rule through a digit may not be found whole): most crossings go.
+    away = rows & cols & ~ndimage.binary_dilation(sheet, iterations=4)
+    assert rule_mask(sheet | grid)[away].mean() > 0.9
+
+
 def test_a_comb_field_loses_its_baseline_and_ticks(digits: list[np.ndarray]) -> None:
     sheet = page(digits[:5])
     comb = np.zeros_like(sheet)
