@@ -139,11 +139,11 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
             break
     if not rules.any():
         return rules
-    thickness = float(np.median(thick_down[rules]))
-    upright = vertical_rules(mask, rules, tall, thickness)
+    rule_thickness = float(np.median(thick_down[rules]))
+    upright = vertical_rules(mask, rules, tall, rule_thickness)
     # Where two rules cross, each takes the other for a crossing stroke and keeps the pixel:
     # a pixel with horizontal rule on both sides and vertical rule above and below is rule.
-    reach = int(np.ceil(thickness)) + CROSS_MARGIN
+    reach = int(np.ceil(rule_thickness)) + CROSS_MARGIN
     crossings = mask & flanked(rules, reach, axis=1) & flanked(upright, reach, axis=0)
     return rules | upright | crossings
 

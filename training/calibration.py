@@ -90,7 +90,8 @@ def calibrate(read: Read, conditions: list[str]) -> Calibration:
     # condition names only one, as the realistic number conditions do).
     owners, groups = [], []
     for index, condition in enumerate(conditions):
-        for group in dict.fromkeys((condition.split("/")[0], condition.split("/")[-1])):
+        parts = condition.split("/")
+        for group in dict.fromkeys((parts[0], parts[-1])):
             owners.append(index)
             groups.append(group)
     grouped_conf, grouped_right = confidence[owners], right[owners]
