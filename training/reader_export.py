@@ -25,11 +25,11 @@ from digits_core.contract import (
     READER_OUTPUT_SPEC,
     session,
 )
+from training.calibration import CALIBRATION_COUNT
 from training.card import framework_versions, save_card, sha256
 from training.export import OPSET, PARITY_TOLERANCE, ParityError, rename_io
 from training.reader import Batches, greedy_texts
 from training.reader_calibrate import (
-    CALIBRATION_COUNT,
     CLASSIFIER,
     DECODING,
     calibration_set,

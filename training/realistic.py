@@ -4,9 +4,10 @@ The set (training/realistic_set.py) is built from MNIST test digits with fixed s
 sample goes through the serving path: `decode_image` → `digits_core.single` (the classifier
 pooled with the reader's opinion) for single digits, `digits_core.reading.read_lines` → the
 number reader for numbers (the segmenter that served `/v1/read` before is scored beside it).
-The single-digit threshold is chosen on half of the single-digit samples and checked on the
-other half, then written into the classifier's card; the reader's threshold was chosen on
-validation lines at export and is only checked here.
+The single-digit threshold is chosen on the same single-digit conditions drawn from MNIST
+validation digits (`training.calibration.CALIBRATION_SEED`, `CALIBRATION_COUNT` a condition),
+checked on the report's draw and written into the classifier's card; the reader's threshold
+was chosen the same way on the number conditions at export and is only checked here.
 """
 
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ import numpy as np
 import typer
 
 from digits_core.model import DigitModel, ReaderModel
-from training.data import DEFAULT_DATA_DIR, load_split
-from training.realistic_scoring import Prepared, Scored, prepare, score
+from training.calibration import CALIBRATION_COUNT, CALIBRATION_SEED
+from training.data import DEFAULT_DATA_DIR, load_split, split_validation
+from training.realistic_scoring import Prepared, Scored, prepare, score, score_singles
 from training.realistic_set import (
     DESCRIPTIONS,
     NO_DIGIT,
@@ -56,12 +58,12 @@ def lowest_threshold(
 
 @dataclass(frozen=True)
 class ConditionCheck:
-    """One condition at the chosen threshold, on its held-out (odd) half."""
+    """One condition at the chosen threshold, on the report's draw (test digits)."""
 
     coverage: float
     accuracy: float  # of the unflagged (1.0 when none is unflagged)
     samples: int
-    limit: float  # the lowest threshold this condition's fit (even) half allows
+    limit: float  # the lowest threshold this condition's calibration draw allows
 
     @property
     def met(self) -> bool:
@@ -71,11 +73,12 @@ class ConditionCheck:
 @dataclass(frozen=True)
 class Calibration:
     threshold: float
-    coverage: float  # share of digit samples not flagged, on the held-out half
-    accuracy: float  # accuracy of those, on the held-out half
-    samples: int
-    pooled: float = 0.0  # the threshold the pooled samples alone would allow
+    coverage: float  # share of the report's digit samples not flagged
+    accuracy: float  # accuracy of those
+    samples: int  # the report's digit samples it was checked on
+    pooled: float = 0.0  # the threshold the pooled calibration draw alone would allow
     conditions: dict[str, ConditionCheck] = field(default_factory=dict)
+    fitted_on: int = 0  # digit samples of the calibration draw
 
     def failing(self) -> list[str]:
         return [name for name, check in self.conditions.items() if not check.met]
@@ -87,12 +90,14 @@ class Calibration:
             "target_accuracy": TARGET_PRECISION,
             "coverage": round(self.coverage, 4),
             "accuracy_not_flagged": round(self.accuracy, 4),
-            "held_out_samples": self.samples,
+            "calibration_samples": self.fitted_on,
+            "test_samples": self.samples,
             "pooled_threshold": round(self.pooled, 6),
             "conditions_below_target": self.failing(),
-            "method": "lowest threshold (at least 0.5) with ≥ target accuracy on the even samples "
-            "of the realistic set's single digits (MNIST test digits), pooled and in every "
-            "condition on its own; coverage and accuracy measured on the odd samples",
+            "method": "lowest threshold (at least 0.5) with ≥ target accuracy on the realistic "
+            "set's single digits drawn from MNIST validation digits, pooled and in every "
+            "condition on its own; coverage and accuracy measured on the report's draw of MNIST "
+            "test digits",
             "applies_to": applies_to,
         }
 
@@ -105,10 +110,12 @@ def calibration_pool(scored: Scored, is_digit: np.ndarray) -> tuple[np.ndarray, 
 Pools = dict[str, tuple[np.ndarray, np.ndarray]]  # condition → (confidence, correct)
 
 
-def condition_pools(scored: Scored, singles: dict[str, np.ndarray]) -> Pools:
+def condition_pools(
+    confidence: np.ndarray, correct: np.ndarray, singles: dict[str, np.ndarray]
+) -> Pools:
     """Per single-digit condition with something to read: (confidence, correct) of its
     samples. Numbers have the reader's own threshold, so they do not move the classifier's."""
-    return {name: (scored.confidence[i], scored.correct[i]) for name, i in singles.items()}
+    return {name: (confidence[i], correct[i]) for name, i in singles.items()}
 
 
 def check_condition(
@@ -119,27 +126,31 @@ def check_condition(
     return ConditionCheck(float(kept.mean()) if kept.size else 0.0, accuracy, kept.size, limit)
 
 
-def calibrate(scored: Scored, is_digit: np.ndarray, pools: Pools | None = None) -> Calibration:
-    """Threshold from the even-numbered samples (single digits and digits of numbers), raised
-    until the even samples of every condition in `pools` are ≥ target right too (with ~100
-    samples a condition allows no error above the threshold); checked on the odd-numbered
-    ones, pooled and per condition; never below MIN_THRESHOLD."""
-    confidence, correct = calibration_pool(scored, is_digit)
-    fit, check = np.arange(0, confidence.size, 2), np.arange(1, confidence.size, 2)
-    pooled = max(lowest_threshold(confidence[fit], correct[fit], TARGET_PRECISION), MIN_THRESHOLD)
+def calibrate(fit: Pools, check: Pools) -> Calibration:
+    """The threshold from the calibration draw `fit`: the lowest (never below MIN_THRESHOLD) at
+    which its pooled digits are ≥ target right, raised until every condition's are too (its
+    first error above the threshold must come after its 200 surest answers); then checked on
+    the report's draw `check`, pooled and per condition. The two draws share no digit."""
+    confidence = np.concatenate([c for c, _ in fit.values()])
+    correct = np.concatenate([k for _, k in fit.values()])
+    pooled = max(lowest_threshold(confidence, correct, TARGET_PRECISION), MIN_THRESHOLD)
     limits = {
-        name: lowest_threshold(c[0::2], k[0::2], TARGET_PRECISION, settle=0) if c.size > 1 else 0.0
-        for name, (c, k) in (pools or {}).items()
+        name: lowest_threshold(c, k, TARGET_PRECISION, settle=0) if c.size else 0.0
+        for name, (c, k) in fit.items()
     }
     threshold = max([pooled, *limits.values()])
     checks = {
-        name: check_condition(c[1::2], k[1::2], threshold, limits[name])
-        for name, (c, k) in (pools or {}).items()
+        name: check_condition(c, k, threshold, limits.get(name, threshold))
+        for name, (c, k) in check.items()
     }
-    kept = check[confidence[check] >= threshold]
-    accuracy = float(correct[kept].mean()) if kept.size else 1.0
-    coverage = kept.size / max(1, check.size)
-    return Calibration(threshold, coverage, accuracy, int(check.size), pooled, checks)
+    tested = np.concatenate([c for c, _ in check.values()])
+    kept = tested >= threshold
+    right = np.concatenate([k for _, k in check.values()])[kept]
+    accuracy = float(right.mean()) if kept.any() else 1.0
+    coverage = float(kept.mean()) if kept.size else 0.0
+    return Calibration(
+        threshold, coverage, accuracy, int(kept.size), pooled, checks, int(confidence.size)
+    )
 
 
 def conditions(prepared: Prepared | list[Sample]) -> dict[str, np.ndarray]:
@@ -176,6 +187,10 @@ def command(
     cards: Annotated[
         bool, typer.Option(help="With --write: put the calibrated threshold in the cards.")
     ] = True,
+    calibration_count: Annotated[
+        int,
+        typer.Option(help="Validation images per single-digit condition the threshold is set on."),
+    ] = CALIBRATION_COUNT,
 ) -> None:
     """Accuracy per real-world condition (issue 4), multi-digit reading and calibration."""
     from training.peers import fingerprints
@@ -187,21 +202,30 @@ def command(
     number_set = number_samples(digits.images, digits.labels, numbers, seed)
     paths = [model] + ([compare] if compare and compare.is_file() else [])
     number_reader = ReaderModel.load(reader)
-    is_digit = np.array([s.condition not in NO_DIGIT for s in singles])
     singles_by, numbers_by = conditions(prepared), conditions(number_set)
     readable = {name: i for name, i in singles_by.items() if name not in NO_DIGIT}
+    validation = split_validation(load_split("train", data_dir))[1]
+    fit_set = prepare(
+        single_samples(validation.images, validation.labels, calibration_count, CALIBRATION_SEED)
+    )
+    fit_readable = {n: i for n, i in conditions(fit_set).items() if n not in NO_DIGIT}
     results = []
     for index, path in enumerate(paths):
-        # The served model reads numbers with the reader; the comparison model with the
-        # segmenter, as `/v1/read` did before the reader.
-        scored = score(
-            DigitModel.load(path), prepared, number_set, number_reader if index == 0 else None
+        # The served model answers with the reader's opinion and reads numbers with the
+        # reader; the comparison model alone, with the segmenter, as `/v1/read` did before.
+        classifier, own_reader = DigitModel.load(path), number_reader if index == 0 else None
+        scored = score(classifier, prepared, number_set, own_reader)
+        _, fit_confidence, fit_correct = score_singles(classifier, fit_set, own_reader)
+        calibration = calibrate(
+            condition_pools(fit_confidence, fit_correct, fit_readable),
+            condition_pools(scored.confidence, scored.correct, readable),
         )
-        pools = condition_pools(scored, readable)
-        results.append((path, scored, calibrate(scored, is_digit, pools)))
+        results.append((path, scored, calibration))
     descriptions = DESCRIPTIONS | NUMBER_DESCRIPTIONS
     marks = fingerprints(singles + number_set)
-    context = Context(singles_by, numbers_by, descriptions, count, numbers, seed, marks)
+    context = Context(
+        singles_by, numbers_by, descriptions, count, numbers, seed, marks, calibration_count
+    )
     print_table(results, context)
     if write and split == "test":
         write_outputs(results, context, report, cards=cards)

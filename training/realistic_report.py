@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from training.calibration import CALIBRATION_COUNT
 from training.card import update_card
 from training.peers import PEERS_FILE, load_peers
 
@@ -32,6 +33,7 @@ class Context:
     seed: int
     # training.peers.fingerprints of the set: condition → hash of its images and labels
     fingerprints: dict[str, str] = field(default_factory=dict)
+    calibration_count: int = CALIBRATION_COUNT  # validation images a condition, for thresholds
 
 
 def peer_results(context: Context, path: Path = PEERS_FILE) -> dict[str, dict]:
@@ -125,7 +127,8 @@ def print_table(results: "Results", context: Context) -> None:
         print(
             f"{scored.name}: threshold {calibration.threshold:.4f} (pooled alone "
             f"{calibration.pooled:.4f}), coverage {calibration.coverage:.2%}, accuracy not "
-            f"flagged {calibration.accuracy:.3%} (held-out half, {calibration.samples} images); "
+            f"flagged {calibration.accuracy:.3%} ({calibration.samples} test images; set on "
+            f"{calibration.fitted_on} validation images); "
             f"conditions below 99.5 % held out: {failing}"
         )
 
@@ -223,7 +226,7 @@ def write_outputs(
     for row in rows(results, context, peers):
         what = context.descriptions.get(row[0], "no digit: should be flagged uncertain")
         lines.append("| " + " | ".join([row[0], what, *row[1:]]) + " |")
-    lines += calibration_lines(results, RISK_FIGURE, COVERAGE_FIGURE)
+    lines += calibration_lines(results, context, RISK_FIGURE, COVERAGE_FIGURE)
     if cards:
         for index, (path, _, calibration) in enumerate(results):
             # The first model is the served one, scored as served: pooled with the reader.

@@ -88,22 +88,32 @@ def read_texts(
     return [(r.text, r.confidence, not r.digits) for r in found]
 
 
+def score_singles(
+    model: DigitModel, prepared: Prepared, reader: ReaderModel | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(digit, confidence, correct) of every single-digit sample as `/v1/predict` answers:
+    the classifier pooled with the reader's opinion (with `reader`), confidence 0 where the
+    service flags the image whatever the threshold."""
+    probabilities, not_digit = model.predict_scores(prepared.inputs)
+    if reader is not None:
+        opinions = reader_opinions(prepared.views, reader.scores, reader.single_digit_temperature)
+        probabilities = pooled(probabilities, opinions)
+    digits = probabilities.argmax(axis=1)
+    # No ink, or what the model takes for no digit, is never sure.
+    readable = prepared.has_digit & (not_digit < NOT_DIGIT_LEVEL)
+    confidence = probabilities.max(axis=1) * readable
+    labels = [s.label for s in prepared.samples]
+    correct = np.array([str(d) == label for d, label in zip(digits, labels, strict=True)])
+    return digits, confidence, correct
+
+
 def score(
     model: DigitModel, prepared: Prepared, numbers: list[Sample], reader: ReaderModel | None
 ) -> Scored:
     """Single-digit predictions (pooled with the reader's opinion, with `reader`); numbers
     read by the reader (with `reader`) or else by the segmenter with this model, which is
     scored either way."""
-    probabilities, not_digit = model.predict_scores(prepared.inputs)
-    if reader is not None:  # as the service answers: the classifier pooled with the reader
-        opinions = reader_opinions(prepared.views, reader.scores, reader.single_digit_temperature)
-        probabilities = pooled(probabilities, opinions)
-    digits = probabilities.argmax(axis=1)
-    # As the service flags them: no ink, or what the model takes for no digit, is never sure.
-    readable = prepared.has_digit & (not_digit < NOT_DIGIT_LEVEL)
-    confidence = probabilities.max(axis=1) * readable
-    labels = [s.label for s in prepared.samples]
-    correct = np.array([str(d) == label for d, label in zip(digits, labels, strict=True)])
+    digits, confidence, correct = score_singles(model, prepared, reader)
     labels = [s.label for s in numbers]
     by_segmenter = segmenter_texts(model, numbers)
     segmented = np.array([t == label for t, label in zip(by_segmenter, labels, strict=True)])

@@ -11,7 +11,6 @@ from training.cli import app
 from training.realistic import calibrate, lowest_threshold
 from training.realistic_forms import FORMS
 from training.realistic_numbers import NUMBERS
-from training.realistic_scoring import Scored
 from training.realistic_set import (
     NO_DIGIT,
     NUMBER_DESCRIPTIONS,
@@ -100,58 +99,56 @@ def test_lowest_threshold_meets_the_target() -> None:
     assert lowest_threshold(np.linspace(1, 0.5, 41), hover, 0.95, settle=0) == 1 - 9 * 0.0125
 
 
-def test_calibration_is_checked_on_the_other_half() -> None:
-    rng = np.random.default_rng(0)
-    confidence = rng.uniform(0.5, 1.0, 2000)
-    # Always right above 0.9, a coin flip below: the threshold must land at about 0.9.
-    correct = (confidence > 0.9) | (rng.uniform(0, 1, 2000) < 0.5)
-    empty = np.zeros(0, bool)
-    scored = Scored("m", np.zeros(2000, int), confidence, correct, empty, empty)
-    calibration = calibrate(scored, np.ones(2000, bool))
+def coin_flips_below(cut: float, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Confidences in 0.5..1: always right above `cut`, a coin flip below."""
+    rng = np.random.default_rng(seed)
+    confidence = rng.uniform(0.5, 1.0, size)
+    return confidence, (confidence > cut) | (rng.uniform(0, 1, size) < 0.5)
+
+
+def test_the_threshold_is_set_on_one_draw_and_checked_on_another() -> None:
+    fit, check = coin_flips_below(0.9, 2000, 0), coin_flips_below(0.9, 1000, 1)
+    calibration = calibrate({"a": fit}, {"a": check})
     assert 0.88 < calibration.threshold < 0.92
-    assert calibration.samples == 1000
+    assert (calibration.fitted_on, calibration.samples) == (2000, 1000)
     assert 0.15 < calibration.coverage < 0.25
     assert calibration.accuracy >= 0.99
+    # The check draw does not move the threshold.
+    assert calibrate({"a": fit}, {"a": coin_flips_below(0.6, 1000, 2)}).threshold == (
+        calibration.threshold
+    )
 
 
-def test_calibration_has_a_floor_and_holds_out_half() -> None:
-    empty = np.zeros(0, bool)
+def test_calibration_has_a_floor() -> None:
     low = np.linspace(0.3, 1.0, 600)
     # All single digits right: alone they would allow any threshold, so the floor decides.
-    easy = Scored("m", np.zeros(600, int), low, np.ones(600, bool), empty, empty)
-    calibration = calibrate(easy, np.ones(600, bool))
-    assert calibration.threshold == 0.5
-    assert calibration.samples == 300
+    easy = (low, np.ones(600, bool))
+    assert calibrate({"a": easy}, {"a": easy}).threshold == 0.5
     # Below 0.8 half the digits are wrong: the threshold must rise above them.
-    right = ~((low < 0.8) & (np.arange(600) % 4 < 2))
-    hard = Scored("m", np.zeros(600, int), low, right, empty, empty)
-    calibration = calibrate(hard, np.ones(600, bool))
+    hard = (low, ~((low < 0.8) & (np.arange(600) % 4 < 2)))
+    calibration = calibrate({"a": hard}, {"a": hard})
     assert calibration.threshold > 0.79
     assert calibration.accuracy >= 0.995
 
 
 def test_every_condition_must_meet_the_target_on_its_own() -> None:
-    empty = np.zeros(0, bool)
-    confidence = np.linspace(0.6, 1.0, 1000)
-    # Pooled: all right, so the pooled threshold is the floor.
-    scored = Scored("m", np.zeros(1000, int), confidence, np.ones(1000, bool), empty, empty)
-    # One condition is wrong on its even samples up to 0.9: the threshold must rise above 0.9.
+    confidence = np.linspace(0.6, 1.0, 9000)
+    # Pooled: the easy condition's 9,000 right answers outweigh the hard one's 38 errors.
+    easy = (confidence, np.ones(9000, bool))
     hard_conf = np.linspace(0.6, 1.0, 100)
-    hard_right = ~((hard_conf < 0.9) & (np.arange(100) % 2 == 0))
-    easy = (confidence[:100], np.ones(100, bool))
-    calibration = calibrate(
-        scored, np.ones(1000, bool), {"easy": easy, "hard": (hard_conf, hard_right)}
-    )
+    hard = (hard_conf, ~((hard_conf < 0.9) & (np.arange(100) % 2 == 0)))
+    calibration = calibrate({"easy": easy, "hard": hard}, {"easy": easy, "hard": hard})
     assert calibration.pooled <= 0.61
     assert calibration.threshold > 0.9
     assert calibration.conditions["hard"].met and calibration.conditions["easy"].met
     assert calibration.conditions["hard"].coverage < 0.3
     assert calibration.failing() == []
-    # Wrong only on the held-out (odd) half: reported as below target.
-    odd_wrong = ~((hard_conf > 0.95) & (np.arange(100) % 2 == 1))
-    leaky = calibrate(scored, np.ones(1000, bool), {"leaky": (hard_conf, odd_wrong)})
-    assert leaky.failing() == ["leaky"]
-    assert "leaky" in leaky.card_block()["conditions_below_target"]
+    # Wrong only in the checked draw: reported as below target, in the card too.
+    leaky = (hard_conf, ~(hard_conf > 0.95))
+    checked = calibrate({"easy": easy, "hard": hard}, {"easy": easy, "hard": leaky})
+    assert checked.threshold == calibration.threshold
+    assert checked.failing() == ["hard"]
+    assert "hard" in checked.card_block()["conditions_below_target"]
 
 
 def test_read_texts_is_the_number_path(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
@@ -173,9 +170,8 @@ def test_read_texts_is_the_number_path(mnist_test: tuple[np.ndarray, np.ndarray]
 
 
 def test_command_prints_every_condition() -> None:
-    result = CliRunner().invoke(
-        app, ["realistic", "--count", "1", "--numbers", "2", "--no-write", "--compare", "none"]
-    )
+    options = ["--count", "1", "--numbers", "2", "--calibration-count", "2", "--compare", "none"]
+    result = CliRunner().invoke(app, ["realistic", *options, "--no-write"])
     assert result.exit_code == 0, result.output
     for name in [*SINGLE, *NO_DIGIT, *NUMBER_DESCRIPTIONS]:
         assert name in result.output
@@ -187,7 +183,8 @@ def test_command_writes_the_report_without_touching_the_cards(tmp_path) -> None:
     card = ROOT / "models" / "digits.json"
     before = card.read_text()
     report = tmp_path / "realistic.md"
-    options = ["--count", "2", "--numbers", "2", "--compare", "none", "--no-cards"]
+    options = ["--count", "2", "--numbers", "2", "--calibration-count", "2"]
+    options += ["--compare", "none", "--no-cards"]
     result = CliRunner().invoke(app, ["realistic", *options, "--report", str(report)])
     assert result.exit_code == 0, result.output
     text = report.read_text()
