@@ -71,7 +71,10 @@ class ConditionCheck:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class CheckedThreshold:
+    """The classifier's threshold, chosen on the calibration draw and checked on the report's
+    (not `training.calibration.Calibration`, the reader's temperature and threshold)."""
+
     threshold: float
     coverage: float  # share of the report's digit samples not flagged
     accuracy: float  # accuracy of those
@@ -95,7 +98,8 @@ class Calibration:
             "pooled_threshold": round(self.pooled, 6),
             "conditions_below_target": self.failing(),
             "method": "lowest threshold (at least 0.5) with ≥ target accuracy on the realistic "
-            "set's single digits drawn from MNIST validation digits, pooled and in every "
+            f"set's single digits drawn from MNIST validation digits (seed {CALIBRATION_SEED}), "
+            "pooled and in every "
             "condition on its own; coverage and accuracy measured on the report's draw of MNIST "
             "test digits",
             "applies_to": applies_to,
@@ -126,7 +130,7 @@ def check_condition(
     return ConditionCheck(float(kept.mean()) if kept.size else 0.0, accuracy, kept.size, limit)
 
 
-def calibrate(fit: Pools, check: Pools) -> Calibration:
+def calibrate(fit: Pools, check: Pools) -> CheckedThreshold:
     """The threshold from the calibration draw `fit`: the lowest (never below MIN_THRESHOLD) at
     which its pooled digits are ≥ target right, raised until every condition's are too (its
     first error above the threshold must come after its 200 surest answers); then checked on
@@ -148,7 +152,7 @@ def calibrate(fit: Pools, check: Pools) -> Calibration:
     right = np.concatenate([k for _, k in check.values()])[kept]
     accuracy = float(right.mean()) if kept.any() else 1.0
     coverage = float(kept.mean()) if kept.size else 0.0
-    return Calibration(
+    return CheckedThreshold(
         threshold, coverage, accuracy, int(kept.size), pooled, checks, int(confidence.size)
     )
 

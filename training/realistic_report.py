@@ -12,10 +12,10 @@ from training.card import update_card
 from training.peers import PEERS_FILE, load_peers
 
 if TYPE_CHECKING:
-    from training.realistic import Calibration
+    from training.realistic import CheckedThreshold
     from training.realistic_scoring import Scored
 
-    Results = list[tuple[Path, Scored, Calibration]]
+    Results = list[tuple[Path, Scored, CheckedThreshold]]
 
 REPORT = Path(__file__).resolve().parent.parent / "reports" / "realistic.md"
 COVERAGE_FIGURE = "realistic_coverage.png"

@@ -5,11 +5,11 @@ from typing import TYPE_CHECKING
 from training.calibration import CALIBRATION_SEED
 
 if TYPE_CHECKING:
-    from training.realistic import Calibration
+    from training.realistic import CheckedThreshold
     from training.realistic_report import Context
     from training.realistic_scoring import Scored
 
-    Results = list[tuple[object, Scored, Calibration]]
+    Results = list[tuple[object, Scored, CheckedThreshold]]
 
 
 def intro_lines(context: "Context", with_peers: bool) -> list[str]:
