@@ -37,7 +37,7 @@ class Ink:
     labels: np.ndarray  # int32 kept components 1..n, 0 = paper
     areas: np.ndarray  # int64 pixels per component (index = label - 1)
     boxes: list[tuple[slice, slice]]  # bounding slices per component (index = label - 1)
-    scale: float  # working pixels per input pixel (≤ 1)
+    scale: float  # working pixels per input pixel (> 1 only when a tiny image was upscaled)
     contrast: float  # typical stroke darkness relative to the paper, 0 when there is no ink
     light: np.ndarray  # the working image with paper bright, before lighting removal
 
@@ -46,16 +46,21 @@ class Ink:
         return len(self.boxes)
 
 
-def to_working(gray: np.ndarray, side: int = WORK_SIDE) -> tuple[np.ndarray, float]:
-    """Box-downscale so the longer side is at most `side`; returns (image, scale)."""
+def to_working(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> tuple[np.ndarray, float]:
+    """Box-downscale so the longer side is at most `side`, or upscale (bicubic) an image whose
+    shorter side is under `least` until it is `least` or the longer one `side`; returns
+    (image, scale)."""
     height, width = gray.shape
-    longer = max(height, width)
-    if longer <= side:
+    longer, shorter = max(height, width), min(height, width)
+    if longer > side:
+        scale, method = side / longer, Image.Resampling.BOX
+    elif shorter < least and longer < side:
+        scale, method = min(least / shorter, side / longer), Image.Resampling.BICUBIC
+    else:
         return gray, 1.0
-    scale = side / longer
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     image = Image.fromarray(np.asarray(gray, dtype=np.float32), mode="F")
-    return np.asarray(image.resize(size, Image.Resampling.BOX)), scale
+    return np.clip(np.asarray(image.resize(size, method)), 0.0, 255.0), scale
 
 
 def paper_up(gray: np.ndarray) -> np.ndarray:
@@ -167,12 +172,13 @@ def faint_lines(
     return flagged & (thickness <= max(1.0, HAIRLINE_WIDTH * strokes))
 
 
-def analyse(gray: np.ndarray, side: int = WORK_SIDE) -> Ink:
+def analyse(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> Ink:
     """Grayscale 0..255 (any polarity, any size) → the ink, its components and contrast.
 
-    `side` caps the working resolution's longer side.
+    `side` caps the working resolution's longer side; a shorter side under `least` is
+    upscaled to it.
     """
-    work, scale = to_working(np.asarray(gray, dtype=np.float32), side)
+    work, scale = to_working(np.asarray(gray, dtype=np.float32), side, least)
     light = paper_up(work)
     paper = paper_level(light)
     ink = (paper - light) / np.maximum(paper, 32.0)

@@ -5,7 +5,7 @@ A line is 1–12 MNIST digits composed on paper the way people write numbers on 
 cell of a comb field or a row of boxes, on ruled or squared paper, or underlined. The page then
 goes through what scanning and photographing do to it (blur, grain, uneven contrast, JPEG, a
 1-bit threshold, a low source resolution) and through the serving preprocessing
-(`digits_core.ink.analyse`, which removes printed rules, then `digits_core.reading.line_of`),
+(`digits_core.reading.line_view`: the ink analysis, which removes printed rules, then the line),
 so the reader learns from exactly what it will be shown.
 """
 
@@ -15,8 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits_core.ink import analyse
-from digits_core.reading import Line, line_of
+from digits_core.reading import Line, line_view
 
 Rng = np.random.Generator
 LAYOUTS = ("free", "comb", "boxes", "ruled", "squared", "underline")
@@ -271,7 +270,7 @@ def make_lines(
     pixels, texts, conditions = [], [], []
     while len(texts) < count:
         gray, text, condition = render_line(rng, images, labels)
-        line: Line | None = line_of(analyse(gray))
+        line: Line | None = line_view(gray)
         if line is None:
             continue
         pixels.append((line.pixels * 255).astype(np.uint8))

@@ -13,13 +13,12 @@ import typer
 
 from digits_core.contract import READER_INPUT_NAME, READER_OUTPUT_NAME, session
 from digits_core.imaging import decode_image
-from digits_core.ink import analyse
 from digits_core.model import DigitModel
 from digits_core.reading import (
     Line,
     Reading,
     decode_twice,
-    line_of,
+    line_view,
     score_twice,
     with_temperature,
 )
@@ -74,7 +73,7 @@ def realistic_validation(
     sample's condition. The reader never trained on these digits; the report's test digits
     are never seen here."""
     samples = number_samples(*digits_of("validation", data_dir), count, seed)
-    lines = [line_of(analyse(decode_image(sample.data))) for sample in samples]
+    lines = [line_view(decode_image(sample.data)) for sample in samples]
     present = [line for line in lines if line is not None]
     found = iter(zip(present, frame_scores(path, present), strict=True))
     pairs = [None if line is None else next(found) for line in lines]

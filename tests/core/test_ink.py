@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digits_core.imaging import decode_image
-from digits_core.ink import analyse, paper_up
+from digits_core.ink import analyse, paper_up, to_working
 from digits_core.reading import line_of
 from tests.utils.paperwork import ink_of, png
 
@@ -118,3 +118,18 @@ def test_a_shadow_over_most_of_the_page_leaves_the_ink_dark(three: list[np.ndarr
 def test_white_ink_on_black_is_turned_dark_on_white(three: list[np.ndarray]) -> None:
     gray = 255.0 * np.pad(ink_of(three[0]), 30)
     assert (paper_up(gray) == 255.0 - gray).all()
+
+
+def test_a_tiny_page_is_analysed_upscaled_only_when_asked() -> None:
+    page = np.full((10, 60), 240.0, np.float32)
+    page[2:8, 10:12] = 20.0
+    work, scale = to_working(page, least=28)
+    assert work.shape == (28, 168) and scale == pytest.approx(2.8)
+    assert work.min() >= 0.0 and work.max() <= 255.0  # bicubic overshoot clipped
+    assert to_working(page)[1] == 1.0  # single digits keep their path
+    mnist_sized = np.full((28, 28), 240.0, np.float32)
+    assert to_working(mnist_sized, least=28)[1] == 1.0
+    # The longer side still caps the upscale.
+    assert to_working(np.full((10, 900), 240.0, np.float32), least=28)[0].shape[1] == 1024
+    found = analyse(page, least=28)
+    assert found.scale == pytest.approx(2.8) and found.labels.shape == (28, 168)

@@ -9,7 +9,7 @@ from digits_core.imaging import decode_image
 from digits_core.reading import read_lines
 from digits_core.second_opinion import second_opinions
 from digits_core.single import pooled, reader_opinions, view_digit
-from tests.utils.paperwork import blank_form, boxed, comb_field, touching
+from tests.utils.paperwork import blank_form, boxed, comb_field, shrunk, touching
 
 COUNT = 12
 
@@ -47,6 +47,18 @@ def test_comb_fields_are_read_cell_by_cell(
 ) -> None:
     cases = numbers(mnist_test, seed=11)
     texts = read_all(client, [comb_field(images) for images, _ in cases])
+    right = sum(text == expected for text, (_, expected) in zip(texts, cases, strict=True))
+    assert right >= COUNT - 2, list(zip(texts, [e for _, e in cases], strict=True))
+
+
+def test_a_number_a_few_pixels_tall_is_read(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """Digits 14 px tall on a page 26 px tall (84 px drawn, scanned 6× coarser): the page is
+    analysed upscaled, where its strokes are wide enough for the analysis (8 of 12 read
+    without)."""
+    cases = numbers(mnist_test, seed=13)
+    texts = read_all(client, [shrunk(touching(images, 0.0), 6.0) for images, _ in cases])
     right = sum(text == expected for text, (_, expected) in zip(texts, cases, strict=True))
     assert right >= COUNT - 2, list(zip(texts, [e for _, e in cases], strict=True))
 

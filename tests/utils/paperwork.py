@@ -45,6 +45,15 @@ def touching(images: list[np.ndarray], overlap: float, slope: float = 0.03) -> b
     return png(coverage[:, : x + margin])
 
 
+def shrunk(data: bytes, factor: float) -> bytes:
+    """An image scanned `factor` times as coarsely (box filter): a number a few pixels tall."""
+    image = Image.open(io.BytesIO(data))
+    size = (max(1, round(image.width / factor)), max(1, round(image.height / factor)))
+    buffer = io.BytesIO()
+    image.resize(size, Image.BOX).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def comb_field(images: list[np.ndarray], cell: int = 110, tick: float = 0.35) -> bytes:
     """One digit per cell of a comb: a printed baseline with ticks between the cells."""
     inks = [ink_of(image, scale=2.5) for image in images]
