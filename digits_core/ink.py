@@ -22,6 +22,7 @@ NOISE_SIGMAS = 4.0  # ... and stands this many noise deviations above the paper
 NOISY = 0.03  # paper grain (σ relative to paper) above which the ink map is smoothed
 SPECK_SHARE = 0.02  # components smaller than this share of the largest are specks
 EDGE_BAND = 0.25  # a component along an edge, half its length and at most this thick, is no ink
+EDGE_CONTACT = 0.5  # ... when it lies on the border for at least this share of its length
 HAIRLINE_PEAK = 0.5  # a component whose ink stays below this share of the stroke level, ...
 HAIRLINE_LENGTH = 4.0  # ... at least this many times longer than thick ...
 HAIRLINE_WIDTH = 0.3  # ... and thinner than this share of the handwriting's strokes is a faint line
@@ -129,18 +130,39 @@ def noise_stats(ink: np.ndarray) -> tuple[float, float]:
     return middle, spread
 
 
+def border_contact(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pixels on the left or right border, pixels on the top or bottom border) per component."""
+    sides = np.concatenate([labels[:, 0], labels[:, -1]])
+    flats = np.concatenate([labels[0], labels[-1]])
+    return (
+        np.bincount(sides, minlength=count + 1)[1:],
+        np.bincount(flats, minlength=count + 1)[1:],
+    )
+
+
 def drop_artifacts(
-    areas: np.ndarray, boxes: list[tuple[slice, slice]], shape: tuple[int, int]
+    areas: np.ndarray, boxes: list[tuple[slice, slice]], labels: np.ndarray
 ) -> np.ndarray:
-    """Keep-flags per component: no specks, no page edges or shadow lines along the border."""
+    """Keep-flags per component: no specks, no page edges or shadow lines along the border.
+
+    An edge lies along the border for much of its length; a digit that the image's crop
+    merely touches (a number cropped to its ink) meets the border at a few points.
+    """
     keep = areas >= max(2.0, SPECK_SHARE * float(areas.max()))
-    height, width = shape
+    height, width = labels.shape
+    on_side, on_flat = border_contact(labels, len(boxes))
     for index, (rows, cols) in enumerate(boxes):
         tall, wide = rows.stop - rows.start, cols.stop - cols.start
-        side_edge = cols.start == 0 or cols.stop == width
-        flat_edge = rows.start == 0 or rows.stop == height
-        along_side = side_edge and tall >= 0.5 * height and wide <= EDGE_BAND * width
-        along_flat = flat_edge and wide >= 0.5 * width and tall <= EDGE_BAND * height
+        along_side = (
+            on_side[index] >= EDGE_CONTACT * tall
+            and tall >= 0.5 * height
+            and wide <= EDGE_BAND * width
+        )
+        along_flat = (
+            on_flat[index] >= EDGE_CONTACT * wide
+            and wide >= 0.5 * width
+            and tall <= EDGE_BAND * height
+        )
         if along_side or along_flat:
             keep[index] = False
     if not keep.any():
@@ -209,7 +231,7 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> Ink:
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
     boxes = morphology.boxes(labels, count)
     if count:
-        keep = drop_artifacts(areas, boxes, labels.shape) & ~faint_lines(
+        keep = drop_artifacts(areas, boxes, labels) & ~faint_lines(
             labels, mask, ink, level, areas, boxes
         )
         if not keep.any():

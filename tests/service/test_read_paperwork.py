@@ -9,7 +9,14 @@ from digits_core.imaging import decode_image
 from digits_core.reading import read_lines
 from digits_core.second_opinion import second_opinions
 from digits_core.single import pooled, reader_opinions, view_digit
-from tests.utils.paperwork import blank_form, boxed, comb_field, shrunk, touching
+from tests.utils.paperwork import (
+    blank_form,
+    boxed,
+    comb_field,
+    cropped_to_ink,
+    shrunk,
+    touching,
+)
 
 COUNT = 12
 
@@ -59,6 +66,16 @@ def test_a_number_a_few_pixels_tall_is_read(
     without)."""
     cases = numbers(mnist_test, seed=13)
     texts = read_all(client, [shrunk(touching(images, 0.0), 6.0) for images, _ in cases])
+    right = sum(text == expected for text, (_, expected) in zip(texts, cases, strict=True))
+    assert right >= COUNT - 2, list(zip(texts, [e for _, e in cases], strict=True))
+
+
+def test_a_number_cropped_to_its_ink_keeps_its_first_and_last_digits(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """The first and last digits touch the image's sides; they are not page edges."""
+    cases = numbers(mnist_test, seed=17)
+    texts = read_all(client, [cropped_to_ink(touching(images, 0.0)) for images, _ in cases])
     right = sum(text == expected for text, (_, expected) in zip(texts, cases, strict=True))
     assert right >= COUNT - 2, list(zip(texts, [e for _, e in cases], strict=True))
 

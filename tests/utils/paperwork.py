@@ -54,6 +54,16 @@ def shrunk(data: bytes, factor: float) -> bytes:
     return buffer.getvalue()
 
 
+def cropped_to_ink(data: bytes) -> bytes:
+    """The image cut to the box of its ink: the first and last digits touch the border."""
+    image = Image.open(io.BytesIO(data)).convert("L")
+    gray = np.asarray(image)
+    rows, cols = np.flatnonzero((gray < 200).any(1)), np.flatnonzero((gray < 200).any(0))
+    buffer = io.BytesIO()
+    image.crop((cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def comb_field(images: list[np.ndarray], cell: int = 110, tick: float = 0.35) -> bytes:
     """One digit per cell of a comb: a printed baseline with ticks between the cells."""
     inks = [ink_of(image, scale=2.5) for image in images]
