@@ -130,14 +130,10 @@ def noise_stats(ink: np.ndarray) -> tuple[float, float]:
     return middle, spread
 
 
-def border_contact(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(pixels on the left or right border, pixels on the top or bottom border) per component."""
+def border_contact(labels: np.ndarray, count: int) -> np.ndarray:
+    """Pixels on the left or right border, per component."""
     sides = np.concatenate([labels[:, 0], labels[:, -1]])
-    flats = np.concatenate([labels[0], labels[-1]])
-    return (
-        np.bincount(sides, minlength=count + 1)[1:],
-        np.bincount(flats, minlength=count + 1)[1:],
-    )
+    return np.bincount(sides, minlength=count + 1)[1:]
 
 
 def drop_artifacts(
@@ -145,24 +141,23 @@ def drop_artifacts(
 ) -> np.ndarray:
     """Keep-flags per component: no specks, no page edges or shadow lines along the border.
 
-    An edge lies along the border for much of its length; a digit that the image's crop
-    merely touches (a number cropped to its ink) meets the border at a few points.
+    An edge at a side lies on the border for much of its length; a digit that the image's
+    crop merely touches (the first or last digit of a number cropped to its ink) meets it at
+    a few points. Along the top or bottom, half the width of a number is no digit, so any
+    flat piece touching there goes, as a tilted page edge in a photo must.
     """
     keep = areas >= max(2.0, SPECK_SHARE * float(areas.max()))
     height, width = labels.shape
-    on_side, on_flat = border_contact(labels, len(boxes))
+    on_side = border_contact(labels, len(boxes))
     for index, (rows, cols) in enumerate(boxes):
         tall, wide = rows.stop - rows.start, cols.stop - cols.start
+        flat_edge = rows.start == 0 or rows.stop == height
         along_side = (
             on_side[index] >= EDGE_CONTACT * tall
             and tall >= 0.5 * height
             and wide <= EDGE_BAND * width
         )
-        along_flat = (
-            on_flat[index] >= EDGE_CONTACT * wide
-            and wide >= 0.5 * width
-            and tall <= EDGE_BAND * height
-        )
+        along_flat = flat_edge and wide >= 0.5 * width and tall <= EDGE_BAND * height
         if along_side or along_flat:
             keep[index] = False
     if not keep.any():
