@@ -108,6 +108,15 @@ def test_page_edge_shadow_is_ignored(reference: np.ndarray) -> None:
     assert similarity(normalize_digit(shadowed), reference) > 0.97
 
 
+def test_a_tilted_page_edge_along_the_bottom_is_ignored(reference: np.ndarray) -> None:
+    edged = seven()
+    columns = np.arange(120)
+    for x in columns:  # the page's lower edge, running out of the image at the right
+        top = 104 + round(x * 0.12)
+        edged[top : top + 3, x] = 40
+    assert similarity(normalize_digit(edged), reference) > 0.97
+
+
 def test_tinted_paper_and_coloured_ink(reference: np.ndarray) -> None:
     mask = seven() < 128
     rgb = np.empty((120, 120, 3), np.uint8)
