@@ -27,6 +27,8 @@ HAIRLINE_PEAK = 0.5  # a component whose ink stays below this share of the strok
 HAIRLINE_LENGTH = 4.0  # ... at least this many times longer than thick ...
 HAIRLINE_WIDTH = 0.3  # ... and thinner than this share of the handwriting's strokes is a faint line
 TAIL_SHARE = 0.25  # ink is the fewer pixels in this share of the range at its end
+RIM_PAPER = 0.6  # ... unless this share of the image's rim is at the bright end,
+RIM_MARGIN = 4.0  # ... this many times the share at the dark end: then the bright is paper
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
 
 
@@ -82,6 +84,13 @@ def paper_up(gray: np.ndarray) -> np.ndarray:
     low, high = float(even.min()), float(even.max())
     tail = TAIL_SHARE * (high - low)
     dark_ink = np.count_nonzero(even <= low + tail) <= np.count_nonzero(even >= high - tail)
+    if not dark_ink:
+        # An image cut to a bold dark digit can hold more ink than paper, but its rim is still
+        # mostly paper: the ink meets it at a few points. (No converse: a dark rim may be a
+        # printed box cut at its lines, or MNIST's black paper.)
+        rim = np.concatenate([even[0], even[-1], even[:, 0], even[:, -1]])
+        bright, dark = np.mean(rim >= high - tail), np.mean(rim <= low + tail)
+        dark_ink = bool(bright >= RIM_PAPER and bright >= RIM_MARGIN * dark)
     return gray if dark_ink else 255.0 - gray
 
 
@@ -122,10 +131,15 @@ def paper_level(light: np.ndarray) -> np.ndarray | float:
 
 
 def noise_stats(ink: np.ndarray) -> tuple[float, float]:
-    """(paper offset, noise deviation) of the ink map, from a subsample: paper is the majority."""
+    """(paper offset, noise deviation) of the ink map, from a subsample: paper is the majority,
+    or else (an image cut to a bold digit) what lies within MIN_CONTRAST of the paper."""
     step = max(1, int(np.sqrt(ink.size / 10_000)))
     sample = ink[::step, ::step].ravel()
     middle = float(np.median(sample))
+    if middle > MIN_CONTRAST:  # the median pixel is ink
+        near = sample[sample < MIN_CONTRAST]
+        if near.size:
+            sample, middle = near, float(np.median(near))
     spread = 1.4826 * float(np.median(np.abs(sample - middle)))
     return middle, spread
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from digits_core import morphology
 from digits_core.errors import ImageTooLarge, InvalidImage
 from digits_core.imaging import decode_image, prepare_digit
+from tests.utils.paperwork import ink_of, png
 
 
 def normalize_digit(gray: np.ndarray) -> np.ndarray:
@@ -115,6 +117,19 @@ def test_a_tilted_page_edge_along_the_bottom_is_ignored(reference: np.ndarray) -
         top = 104 + round(x * 0.12)
         edged[top : top + 3, x] = 40
     assert similarity(normalize_digit(edged), reference) > 0.97
+
+
+def test_a_bold_digit_cut_to_its_ink_is_found_as_with_paper_around(
+    mnist_test: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Ink is most of the image and meets every side: still dark ink on paper, still found."""
+    for image in mnist_test[0][:20]:
+        bold = morphology.max_filter(np.pad(ink_of(image), 4), 7)  # strokes 6 px wider
+        rows, cols = np.flatnonzero(bold.max(1) > 0.1), np.flatnonzero(bold.max(0) > 0.1)
+        bold = bold[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        with_paper = prepare_digit(decode_image(png(np.pad(bold, 20))))[0]
+        cut, has_digit = prepare_digit(decode_image(png(bold)))
+        assert has_digit and similarity(cut, with_paper) > 0.9
 
 
 def test_tinted_paper_and_coloured_ink(reference: np.ndarray) -> None:
