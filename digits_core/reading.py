@@ -34,6 +34,11 @@ BLANK_MARGIN = 12 * FRAME_STEP  # wider than the reader's reach (~40 columns; me
 # closings (validation numbers with 8–12 px tall ink: 78 % read exactly as they were, 88 %
 # upscaled; single digits keep their path, where the classifier learned small digits as is).
 LEAST_SIDE = 28
+# A blank run between inked columns wider than this (line columns) is narrowed to it. The
+# reader learned gaps up to ~0.8 of a digit's height (`training.lines`); in a longer blank it
+# writes a "1" that is not there (validation numbers with gaps of 2–4 digit widths: 50 % read,
+# most of the misses an extra 1).
+MAX_GAP = 20
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,13 @@ class Line:
     left: float  # input-image x of line column PAD_X
     top: float  # input-image y of line row 0
     scale: float  # line pixels per input pixel
+    # Where blank runs were narrowed (MAX_GAP): (line column, input pixels taken out there).
+    cuts: tuple[tuple[float, float], ...] = ()
+
+    def input_x(self, column: float) -> float:
+        """The input-image x of a line column."""
+        removed = sum(width for at, width in self.cuts if column > at)
+        return self.left + (column - PAD_X) / self.scale + removed
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,7 @@ def line_of(found: Ink) -> Line | None:
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     crop = found.ink[top:bottom, left:right] * own[top:bottom, left:right]
     scale = INK_HEIGHT / crop.shape[0]
+    crop, narrowed = narrow_gaps(crop, own[top:bottom, left:right].any(axis=0), MAX_GAP / scale)
     width = max(1, round(crop.shape[1] * scale))
     if width > MAX_WIDTH - 2 * PAD_X:
         scale *= (MAX_WIDTH - 2 * PAD_X) / width
@@ -112,7 +125,25 @@ def line_of(found: Ink) -> Line | None:
     pixels[y : y + height, PAD_X : PAD_X + width] = ink
     # Working pixels → input pixels: the analysis ran at `found.scale` of the input.
     per_input = scale * found.scale
-    return Line(pixels, left / found.scale, top / found.scale - y / per_input, per_input)
+    cuts = tuple((PAD_X + at * scale, taken / found.scale) for at, taken in narrowed)
+    return Line(pixels, left / found.scale, top / found.scale - y / per_input, per_input, cuts)
+
+
+def narrow_gaps(
+    crop: np.ndarray, inked: np.ndarray, widest: float
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The crop with every run of blank columns wider than `widest` narrowed to it (its middle
+    taken out), and where: (column of the narrowed crop, columns taken out)."""
+    keep = np.ones(inked.size, dtype=bool)
+    cuts = []
+    edges = np.flatnonzero(np.diff(np.concatenate(([1], inked.astype(np.int8), [1]))))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        excess = stop - start - max(1, round(widest))
+        if excess > 0:
+            cut = start + (stop - start - excess) // 2
+            keep[cut : cut + excess] = False
+            cuts.append((int(keep[:cut].sum()), int(excess)))
+    return crop[:, keep], cuts
 
 
 def line_view(gray: np.ndarray) -> Line | None:
@@ -126,7 +157,8 @@ def shifted(line: Line, columns: int) -> Line:
     width = -(-(line.pixels.shape[1] + columns) // FRAME_STEP) * FRAME_STEP
     pixels = np.zeros((LINE_HEIGHT, width), dtype=np.float32)
     pixels[:, columns : columns + line.pixels.shape[1]] = line.pixels
-    return Line(pixels, line.left - columns / line.scale, line.top, line.scale)
+    cuts = tuple((at + columns, taken) for at, taken in line.cuts)
+    return Line(pixels, line.left - columns / line.scale, line.top, line.scale, cuts)
 
 
 def batch_lines(lines: list[Line]) -> np.ndarray:
@@ -174,8 +206,8 @@ def digit_box(line: Line, first: int, last: int) -> Box:
     cols = np.flatnonzero(window.max(axis=0) > 0.1)
     if rows.size == 0:
         rows, cols = np.arange(LINE_HEIGHT), np.arange(last - first)
-    x0 = line.left + (first + cols[0] - PAD_X) / line.scale
-    x1 = line.left + (first + cols[-1] + 1 - PAD_X) / line.scale
+    x0 = line.input_x(first + cols[0])
+    x1 = line.input_x(first + cols[-1] + 1)
     y0 = line.top + rows[0] / line.scale
     y1 = line.top + (rows[-1] + 1) / line.scale
     return Box(round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))

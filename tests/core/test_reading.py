@@ -10,6 +10,7 @@ from digits_core.reading import (
     BLANK_MARGIN,
     HALF_FRAME,
     INK_HEIGHT,
+    MAX_GAP,
     PAD_X,
     Line,
     batch_lines,
@@ -17,6 +18,7 @@ from digits_core.reading import (
     decode,
     decode_twice,
     line_of,
+    narrow_gaps,
     shifted,
     with_temperature,
 )
@@ -82,6 +84,21 @@ def test_boxes_come_from_the_alignment_and_the_ink_between_neighbours() -> None:
     assert (second.y, second.height) == (62, 40)
 
 
+def test_boxes_past_a_narrowed_gap_map_back_across_the_cut() -> None:
+    pixels = np.zeros((LINE_HEIGHT, 40), np.float32)
+    pixels[4:28, 8:14] = 1.0
+    pixels[6:26, 24:32] = 1.0
+    # 30 input pixels of blank were taken out at line column 19, between the two digits.
+    line = Line(pixels, left=100.0, top=50.0, scale=0.5, cuts=((19.0, 30.0),))
+    b = BLANK
+    first, second = (d.box for d in decode(scores_of([b, b, 6, b, b, b, 8, b, b, b]), line).digits)
+    assert first.x == 100 + (8 - PAD_X) * 2
+    assert (second.x, second.width) == (100 + (24 - PAD_X) * 2 + 30, 16)
+    moved = shifted(line, HALF_FRAME)
+    scores = scores_of([b, b, 6, b, b, b, 8, b, b, b, b])
+    assert [d.box for d in decode(scores, moved).digits] == [first, second]
+
+
 def test_a_shifted_line_keeps_its_boxes_in_input_pixels() -> None:
     pixels = np.zeros((LINE_HEIGHT, 40), np.float32)
     pixels[4:28, 8:14] = 1.0
@@ -137,8 +154,22 @@ def test_a_line_is_height_normalised_and_maps_back_to_the_image() -> None:
     rows = np.flatnonzero(line.pixels.max(axis=1) > 0.5)
     assert rows.size == pytest.approx(INK_HEIGHT, abs=2)
     cols = np.flatnonzero(line.pixels.max(axis=0) > 0.5)
-    assert line.left + (cols[0] - PAD_X) / line.scale == pytest.approx(100, abs=4)
+    starts = cols[np.diff(cols, prepend=-2) > 1]
+    assert [line.input_x(c) for c in starts] == pytest.approx([100, 400], abs=4)
     assert line.top + rows[0] / line.scale == pytest.approx(50, abs=4)
+    # The strokes stand 270 px (76 line columns) apart: the line keeps MAX_GAP blank columns.
+    blank = np.flatnonzero(line.pixels[:, starts[0] : starts[1]].max(axis=0) == 0.0)
+    assert blank.size == pytest.approx(MAX_GAP, abs=2)
+
+
+def test_only_blank_runs_wider_than_the_limit_are_narrowed_in_their_middle() -> None:
+    inked = np.array([1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1], dtype=bool)
+    crop = np.where(inked, np.arange(inked.size), 0.0)[np.newaxis]
+    narrowed, cuts = narrow_gaps(crop, inked, 3)
+    # The run of six at columns 4..9 keeps 4 and 8..9; the run of two stays.
+    assert narrowed[0].tolist() == [0, 0, 0, 3, 0, 0, 0, 10]
+    assert cuts == [(5, 3)]
+    assert narrow_gaps(crop, inked, 6)[1] == []
 
 
 def test_blank_paper_has_no_line() -> None:

@@ -15,6 +15,7 @@ from tests.utils.paperwork import (
     comb_field,
     cropped_to_ink,
     shrunk,
+    spaced,
     touching,
 )
 
@@ -79,6 +80,16 @@ def test_a_number_cropped_to_its_ink_keeps_its_first_and_last_digits(
     """The first and last digits touch the image's sides; they are not page edges."""
     cases = numbers(mnist_test, seed=17)
     texts = read_all(client, [cropped_to_ink(touching(images, 0.0)) for images, _ in cases])
+    assert_mostly_read(texts, cases)
+
+
+def test_a_number_with_wide_gaps_is_read_without_extra_digits(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """Digits three widths apart, wider than any gap the reader learned: the gaps are
+    narrowed before reading; left wide, the reader writes a "1" into them."""
+    cases = numbers(mnist_test, seed=19)
+    texts = read_all(client, [spaced(images, 3.0) for images, _ in cases])
     assert_mostly_read(texts, cases)
 
 

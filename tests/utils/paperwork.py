@@ -3,6 +3,7 @@ digits that touch and overlap, one digit per cell of a printed comb field, and f
 blank."""
 
 import io
+from itertools import pairwise
 
 import numpy as np
 from PIL import Image
@@ -28,21 +29,28 @@ def png(coverage: np.ndarray) -> bytes:
 
 
 def touching(images: list[np.ndarray], overlap: float, slope: float = 0.03) -> bytes:
-    """Digits whose neighbours overlap by `overlap` of the narrower one's width, on a slope."""
+    """Digits whose neighbours overlap by `overlap` of the narrower one's width, on a slope
+    (a negative overlap leaves a gap)."""
     inks = [ink_of(image) for image in images]
     margin = 40
-    width = sum(i.shape[1] for i in inks) + 2 * margin
+    lefts = [margin]
+    for before, ink in pairwise(inks):
+        lefts.append(
+            lefts[-1] + before.shape[1] - round(overlap * min(ink.shape[1], before.shape[1]))
+        )
+    width = lefts[-1] + inks[-1].shape[1] + margin
     height = max(i.shape[0] for i in inks) + 2 * margin + round(slope * width)
     coverage = np.zeros((height, width), np.float32)
-    x = margin
-    for index, ink in enumerate(inks):
-        if index:
-            x -= round(overlap * min(ink.shape[1], inks[index - 1].shape[1]))
+    for x, ink in zip(lefts, inks, strict=True):
         top = margin + round(slope * x)
         region = coverage[top : top + ink.shape[0], x : x + ink.shape[1]]
         np.maximum(region, ink, out=region)
-        x += ink.shape[1]
-    return png(coverage[:, : x + margin])
+    return png(coverage)
+
+
+def spaced(images: list[np.ndarray], gap: float) -> bytes:
+    """Digits standing `gap` of the narrower neighbour's width apart, on a slope."""
+    return touching(images, overlap=-gap)
 
 
 def shrunk(data: bytes, factor: float) -> bytes:
