@@ -1,6 +1,7 @@
 """The one preprocessing definition shared by training and serving.
 
-bytes → decoded grayscale (limits checked from the header, EXIF orientation, alpha on paper)
+bytes → decoded grayscale (limits checked from the header, EXIF orientation, alpha on paper,
+square pixels)
 → ink analysis (`digits_core.ink`: polarity, lighting, noise, specks, page edges)
 → the digit's components → MNIST-style 28×28 float32 in 0..1, white ink on black, the digit's
 longer side 20 px, centred by centre of mass (how MNIST itself was made).
@@ -16,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from digits_core import morphology
 from digits_core.errors import ImageTooLarge, InvalidImage, InvalidPixels
 from digits_core.ink import BACKGROUND_WINDOW, WORK_SIDE, Ink, analyse
+from digits_core.pixel_aspect import pixel_aspect, squared
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20
@@ -106,13 +108,14 @@ def decode_image(
 
     A JPEG much larger than `work_side` is decoded at a reduced DCT scale (at least
     `work_side` on its longer side, so thin strokes survive); None decodes at full size.
+    Pixels the file declares not square (a fax) are made square (`digits_core.pixel_aspect`).
     """
     image = open_image(data, max_pixels=max_pixels)
     if work_side and image.format == "JPEG" and max(image.size) > 2 * work_side:
         width, height = image.size
         shrink = work_side / max(width, height)
         image.draft(image.mode, (max(1, round(width * shrink)), max(1, round(height * shrink))))
-    return to_grayscale(image)
+    return squared(to_grayscale(image), pixel_aspect(image))
 
 
 def fit_to_mnist(ink: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from tests.utils.paperwork import (
     boxed,
     comb_field,
     cropped_to_ink,
+    faxed,
     shrunk,
     spaced,
     touching,
@@ -90,6 +91,16 @@ def test_a_number_with_wide_gaps_is_read_without_extra_digits(
     narrowed before reading; left wide, the reader writes a "1" into them."""
     cases = numbers(mnist_test, seed=19)
     texts = read_all(client, [spaced(images, 3.0) for images, _ in cases])
+    assert_mostly_read(texts, cases)
+
+
+def test_a_number_faxed_in_standard_mode_is_read_upright(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """A fax's pixels are twice as tall as wide; its TIFF says so, and the page is read with
+    square pixels, not with every digit squashed to half its height."""
+    cases = numbers(mnist_test, seed=23)
+    texts = read_all(client, [faxed(touching(images, 0.0)) for images, _ in cases])
     assert_mostly_read(texts, cases)
 
 

@@ -62,6 +62,18 @@ def shrunk(data: bytes, factor: float) -> bytes:
     return buffer.getvalue()
 
 
+def faxed(data: bytes) -> bytes:
+    """The image sent in a fax's standard mode: 1-bit, half the rows (204 × 98 dots per inch,
+    as its G4 TIFF declares)."""
+    image = Image.open(io.BytesIO(data)).convert("L")
+    image = image.resize((image.width, round(image.height * 98 / 204)), Image.BOX)
+    buffer = io.BytesIO()
+    image.point(lambda value: 255 if value > 128 else 0).convert("1").save(
+        buffer, format="TIFF", compression="group4", dpi=(204, 98)
+    )
+    return buffer.getvalue()
+
+
 def cropped_to_ink(data: bytes) -> bytes:
     """The image cut to the box of its ink: the first and last digits touch the border."""
     image = Image.open(io.BytesIO(data)).convert("L")
