@@ -142,18 +142,34 @@ def one_bit_png(image: Image.Image) -> bytes:
     return sc.encode(image.convert("1"))
 
 
-def g4_tiff(image: Image.Image) -> bytes:
+def g4_tiff(image: Image.Image, dpi: tuple[int, int] = (200, 200)) -> bytes:
     buffer = io.BytesIO()
-    image.convert("1").save(buffer, format="TIFF", compression="group4", dpi=(200, 200))
+    image.convert("1").save(buffer, format="TIFF", compression="group4", dpi=dpi)
     return buffer.getvalue()
 
 
+# A fax in standard mode scans 204 dots per inch across and 98 down: half the rows, pixels twice
+# as tall as wide, as its TIFF declares (`digits_core.pixel_aspect` squares them on decoding).
+FAX_STANDARD = (204, 98)
+FAX_STANDARD_CHANCE = 0.4  # of G4 TIFFs; the rest are fine mode, square pixels
+
+
+def fax_standard(sheet: np.ndarray) -> np.ndarray:
+    """The sheet with the rows a standard-mode fax keeps (each averages the lines it spans)."""
+    height = max(1, round(sheet.shape[0] * FAX_STANDARD[1] / FAX_STANDARD[0]))
+    image = Image.fromarray(sc.to_uint8(sheet), "RGB").resize((sheet.shape[1], height), Image.BOX)
+    return np.asarray(image, dtype=np.float32)
+
+
 def bilevel_bytes(rng: Rng, sheet: np.ndarray, fmt: str) -> bytes:
-    """`fmt` "png" (1-bit PNG), "g4" (G4 TIFF) or "any" (either)."""
+    """`fmt` "png" (1-bit PNG), "g4" (G4 TIFF, fine or standard fax mode) or "any" (either)."""
     if fmt == "any":
         fmt = "png" if rng.random() < 0.5 else "g4"
-    image = bilevel(sheet, rng)
-    return one_bit_png(image) if fmt == "png" else g4_tiff(image)
+    if fmt == "png":
+        return one_bit_png(bilevel(sheet, rng))
+    if rng.random() < FAX_STANDARD_CHANCE:
+        return g4_tiff(bilevel(fax_standard(sheet), rng), FAX_STANDARD)
+    return g4_tiff(bilevel(sheet, rng))
 
 
 RESAMPLERS = [Image.Resampling.NEAREST, Image.Resampling.BILINEAR, Image.Resampling.BICUBIC]

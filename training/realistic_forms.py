@@ -165,7 +165,7 @@ FORM_DESCRIPTIONS = {
     "ruled": "ruled paper, lines every 0.45–1.1 digit heights through the strokes, some margins",
     "squared": "squared paper, squares 0.3–0.8 digit heights",
     "bilevel_png": "1-bit PNG scan, digit 10–30 px, threshold or dither",
-    "bilevel_g4": "1-bit G4 TIFF scan, digit 10–30 px, threshold or dither",
+    "bilevel_g4": "1-bit G4 TIFF scan, digit 10–30 px, threshold or dither, 40 % standard fax mode",
     "low_resolution": "rendered 8–16 px tall, upscaled 2–8× (nearest/bilinear/bicubic)",
     "phone_photo": "phone photo: cast shadow, mild perspective, JPEG 12–40",
 }

@@ -165,5 +165,9 @@ NUMBERS: dict[str, tuple[NumberScene, tuple[int, int], str]] = {
     "comb_field": (comb_field, (4, 10), "4–10 digits, one per cell of a comb (baseline + ticks)"),
     "box_row": (box_row, (4, 10), "4–10 digits, one per closed box, boxes adjacent or spaced"),
     "numbers_ruled": (ruled_number, (2, 8), "2–8 digits on ruled paper"),
-    "numbers_bilevel": (bilevel_number, (2, 8), "2–8 digits 12–30 px tall, 1-bit PNG or G4 TIFF"),
+    "numbers_bilevel": (
+        bilevel_number,
+        (2, 8),
+        "2–8 digits 12–30 px tall, 1-bit PNG or G4 TIFF (fine or standard fax mode)",
+    ),
 }

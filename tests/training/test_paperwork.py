@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digits_core.imaging import decode_image
 from training import paperwork as pw
 from training.realistic_forms import FORMS
 from training.realistic_numbers import NUMBERS
@@ -57,6 +58,20 @@ def test_bilevel_formats(digits: tuple) -> None:
         assert tiff.format == "TIFF" and tiff.mode == "1"
         assert tiff.info.get("compression") == "group4"
         assert min(png.size) >= 10 and max(png.size) <= 200
+
+
+def test_g4_scans_come_in_fine_and_standard_fax_mode(digits: tuple) -> None:
+    """Standard mode keeps half the rows and says so in the TIFF; decoding squares them."""
+    images, _ = digits
+    modes = set()
+    for seed in range(12):
+        data = FORMS["bilevel_g4"](np.random.default_rng(seed), images[seed])
+        tiff = opened(data)
+        modes.add(tiff.info["dpi"])
+        if tiff.info["dpi"] == pw.FAX_STANDARD:
+            gray = decode_image(data)
+            assert gray.shape[0] == pytest.approx(tiff.height * 204 / 98, abs=1)
+    assert modes == {(200.0, 200.0), (204.0, 98.0)}
 
 
 def test_numbers_bilevel_is_one_bit(digits: tuple) -> None:
