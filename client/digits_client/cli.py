@@ -13,7 +13,7 @@ from tqdm import tqdm
 from digits_client import classify as pipeline
 from digits_client.client import DigitsAPIError, DigitsClient, DigitsConnectionError
 from digits_client.listing import iter_args
-from digits_client.results import Row, Summary, open_writer, prepare_resume
+from digits_client.results import ROWS_PER_FILE, Row, Summary, open_writer, prepare_resume
 from digits_client.sources import DEFAULT_MAX_BYTES, Limits
 
 app = typer.Typer(
@@ -148,6 +148,9 @@ def classify_command(
     max_file_bytes: Annotated[
         int, typer.Option(min=1, help="Larger files and zip members become error rows.")
     ] = DEFAULT_MAX_BYTES,
+    rows_per_file: Annotated[
+        int, typer.Option(min=1, help="Parquet --out: rows per file (one is also cut every 5 s).")
+    ] = ROWS_PER_FILE,
     api_key: ApiKeyOption = None,
     timeout: TimeoutOption = 60.0,
     retries: RetriesOption = 4,
@@ -169,7 +172,7 @@ def classify_command(
     if engine == "local":
         backend = make_backend(url, model, api_key, timeout, retries, read=read)
     try:
-        writer = open_writer(out, read=read, append=resume)
+        writer = open_writer(out, read=read, append=resume, rows_per_file=rows_per_file)
     except OSError as exc:
         if backend is not None:
             backend.close()

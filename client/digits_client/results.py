@@ -113,6 +113,9 @@ def parquet_schema(read: bool) -> "Any":
     )
 
 
+ROWS_PER_FILE = 4096  # a Parquet file's rows, unless 5 seconds pass first
+
+
 @dataclass
 class ParquetWriter:
     """Rows into a Parquet dataset folder, one `part-<run>-<n>.parquet` file per flush.
@@ -123,7 +126,7 @@ class ParquetWriter:
 
     folder: Path
     read: bool
-    rows_per_file: int = 4096
+    rows_per_file: int = ROWS_PER_FILE
     seconds_per_file: float = 5.0
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     buffer: list[Row] = field(default_factory=list)
@@ -176,7 +179,9 @@ class ParquetWriter:
         self.flush()
 
 
-def open_writer(out: Path | None, *, read: bool, append: bool) -> "RowWriter | ParquetWriter":
+def open_writer(
+    out: Path | None, *, read: bool, append: bool, rows_per_file: int = ROWS_PER_FILE
+) -> "RowWriter | ParquetWriter":
     """The writer for `out`: a Parquet folder, else CSV/JSONL by extension (stdout: CSV)."""
     if is_parquet(out):
         assert out is not None
@@ -184,7 +189,7 @@ def open_writer(out: Path | None, *, read: bool, append: bool) -> "RowWriter | P
             raise OSError(f"{out} exists and is not a folder")
         if not append and out.is_dir() and any(out.glob("*.parquet")):
             raise OSError(f"{out} already holds Parquet files; pass --resume or another folder")
-        return ParquetWriter(out, read)
+        return ParquetWriter(out, read, rows_per_file=rows_per_file)
     return RowWriter(out, read=read, append=append)
 
 

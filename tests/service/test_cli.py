@@ -81,6 +81,20 @@ def test_classify_local_writes_one_row_per_source(scans, tmp_path: Path) -> None
     assert f"{len(expected)} images: 2 failed" in result.stderr
 
 
+def test_a_parquet_folder_gets_a_file_per_rows_per_file(scans, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    root, expected = scans
+    out = tmp_path / "results"
+    options = ["--out", str(out), "--rows-per-file", "3", *LIMIT]
+    result = runner.invoke(app, ["classify", str(root), *options])
+    assert result.exit_code == 0, result.output
+    rows = [pq.read_table(f).num_rows for f in out.glob("*.parquet")]
+    # Files are cut at 3 rows (and every 5 s, which a slow machine may reach first).
+    assert max(rows) == 3 and len(rows) >= -(-len(expected) // 3)
+    assert sum(rows) == len(expected)
+
+
 def test_classify_to_stdout_and_missing_path_is_an_error_row(scans, tmp_path: Path) -> None:
     root, _ = scans
     missing = tmp_path / "missing.png"

@@ -152,7 +152,9 @@ def test_a_killed_run_resumed_has_every_source_exactly_once(
     out = tmp_path / "results"
     command = [str(Path(sys.executable).with_name("digits")), "classify"]
     command += [str(root), "--engine", "ray", "--ray-address", local_ray]
-    command += ["--batch-size", "16", "--out", str(out)]
+    # A file every 50 rows: the first is written long before the last row, however fast the
+    # machine (with files every 5 s a quiet machine once finished all 1,520 rows within one).
+    command += ["--batch-size", "16", "--out", str(out), "--rows-per-file", "50"]
     driver = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
