@@ -15,7 +15,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from digits_core.pixel_aspect import squared
 from digits_core.reading import Line, line_view
+from training.paperwork import FAX_STANDARD, FAX_STANDARD_CHANCE, fax_standard
 
 Rng = np.random.Generator
 LAYOUTS = ("free", "comb", "boxes", "ruled", "squared", "underline")
@@ -201,18 +203,24 @@ def jpeg(rng: Rng, gray: np.ndarray, low: int, high: int) -> np.ndarray:
 
 def one_bit_scan(rng: Rng, gray: np.ndarray, size: int) -> np.ndarray:
     """A fax or office 1-bit scan: often at a resolution where digits are 10–30 px tall, then
-    a threshold or an error-diffusion dither (with the scanner's white point set first)."""
+    a threshold or an error-diffusion dither (with the scanner's white point set first). Some
+    are faxes in standard mode: half the rows, squared again as decoding does."""
     if rng.random() < 0.7:
         shrink = min(1.0, rng.uniform(10, 30) / size)
         small = (max(1, round(gray.shape[1] * shrink)), max(1, round(gray.shape[0] * shrink)))
         gray = np.asarray(Image.fromarray(gray.astype(np.uint8)).resize(small, Image.BOX), float)
+    standard = rng.random() < FAX_STANDARD_CHANCE
+    if standard:
+        gray = fax_standard(gray)
     if rng.random() < 0.4:
         white = max(float(np.percentile(gray, 90)), 1.0)
         image = Image.fromarray(np.clip(gray * 250 / white, 0, 255).astype(np.uint8))
-        return np.asarray(image.convert("1").convert("L"), np.float32)
-    low, high = float(gray.min()), float(gray.max())
-    level = low + rng.uniform(0.35, 0.65) * (high - low)
-    return np.where(gray < level, 0.0, 255.0).astype(np.float32)
+        binary = np.asarray(image.convert("1").convert("L"), np.float32)
+    else:
+        low, high = float(gray.min()), float(gray.max())
+        level = low + rng.uniform(0.35, 0.65) * (high - low)
+        binary = np.where(gray < level, 0.0, 255.0).astype(np.float32)
+    return squared(binary, FAX_STANDARD[0] / FAX_STANDARD[1]) if standard else binary
 
 
 def snapshot(rng: Rng, gray: np.ndarray) -> np.ndarray:

@@ -155,9 +155,10 @@ FAX_STANDARD_CHANCE = 0.4  # of G4 TIFFs; the rest are fine mode, square pixels
 
 
 def fax_standard(sheet: np.ndarray) -> np.ndarray:
-    """The sheet with the rows a standard-mode fax keeps (each averages the lines it spans)."""
+    """The sheet (gray or RGB) with the rows a standard-mode fax keeps (each averages the lines
+    it spans)."""
     height = max(1, round(sheet.shape[0] * FAX_STANDARD[1] / FAX_STANDARD[0]))
-    image = Image.fromarray(sc.to_uint8(sheet), "RGB").resize((sheet.shape[1], height), Image.BOX)
+    image = Image.fromarray(sc.to_uint8(sheet)).resize((sheet.shape[1], height), Image.BOX)
     return np.asarray(image, dtype=np.float32)
 
 

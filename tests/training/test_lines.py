@@ -76,3 +76,19 @@ def test_most_digits_keep_their_own_hand(mnist_train: tuple[np.ndarray, np.ndarr
     warped = [handwriting(rng, alpha) for _ in range(200)]
     warped = [w for w in warped if w is not alpha]
     assert all(w.dtype == np.float32 and w.min() >= 0 and w.max() <= 1 for w in warped)
+
+
+def test_a_standard_mode_fax_keeps_half_the_rows_and_is_squared_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    page = np.full((80, 60), 230.0)
+    page[20:60, 25:35] = 20.0
+    monkeypatch.setattr(lines, "FAX_STANDARD_CHANCE", 0.0)
+    fine = lines.one_bit_scan(np.random.default_rng(0), page, 100)
+    monkeypatch.setattr(lines, "FAX_STANDARD_CHANCE", 1.0)
+    standard = lines.one_bit_scan(np.random.default_rng(0), page, 100)
+    assert set(np.unique(fine)) <= {0.0, 255.0}
+    # Half the rows were kept, then stretched back (as decoding does): between-rows grays.
+    assert standard.shape[0] == pytest.approx(fine.shape[0], abs=2)
+    assert standard.shape[1] == fine.shape[1]
+    assert not set(np.unique(standard)) <= {0.0, 255.0}
