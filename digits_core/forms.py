@@ -14,6 +14,7 @@ strokes goes.
 import numpy as np
 
 from digits_core import morphology
+from digits_core.dashes import dashed_rules
 
 RULE_SHARE = 0.5  # a horizontal rule spans at least this share of the ink's width ...
 MIN_RULE_PX = 8  # ... and at least this many pixels
@@ -118,6 +119,7 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
     cols = np.flatnonzero(mask.any(axis=0))
     ink_height, ink_width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     long, short = horizontal_candidates(mask, int(ink_height), int(ink_width))
+    long |= dashed_rules(mask, int(ink_height), SKEWS)
     if not (long.any() or short.any()):
         return none  # most single digits: no bar is long enough to be a rule
     down = runs(bridged(mask, 0).T).T * mask

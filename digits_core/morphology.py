@@ -57,6 +57,14 @@ def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def boxes(labels: np.ndarray, count: int) -> list[tuple[slice, slice]]:
     """(rows, cols) slices around each label 1..count, like ndimage.find_objects (every label
     present)."""
+    return [
+        (slice(int(t), int(b)), slice(int(lf), int(r))) for t, b, lf, r in box_array(labels, count)
+    ]
+
+
+def box_array(labels: np.ndarray, count: int) -> np.ndarray:
+    """The boxes of `boxes` as one array [count, 4]: top, bottom, left, right (stops
+    exclusive)."""
     values, firsts, lasts = label_runs(labels)
     which = values.astype(np.int64) - 1
     height, width = labels.shape
@@ -69,10 +77,7 @@ def boxes(labels: np.ndarray, count: int) -> list[tuple[slice, slice]]:
     np.minimum.at(left, which, left_of)
     np.maximum.at(bottom, which, rows + 1)
     np.maximum.at(right, which, right_of + 1)
-    return [
-        (slice(int(t), int(b)), slice(int(lf), int(r)))
-        for t, lf, b, r in zip(top, left, bottom, right, strict=True)
-    ]
+    return np.stack([top, bottom, left, right], axis=1)
 
 
 def median_by_label(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from tests.utils.paperwork import (
     comb_field,
     cropped_to_ink,
     faxed,
+    on_guide_line,
     shrunk,
     spaced,
     touching,
@@ -101,6 +102,17 @@ def test_a_number_faxed_in_standard_mode_is_read_upright(
     square pixels, not with every digit squashed to half its height."""
     cases = numbers(mnist_test, seed=23)
     texts = read_all(client, [faxed(touching(images, 0.0)) for images, _ in cases])
+    assert_mostly_read(texts, cases)
+
+
+@pytest.mark.parametrize(("dash", "gap", "seed"), [(8, 6, 29), (12, 6, 31)])
+def test_a_number_on_a_dashed_guide_line_is_read_without_extra_digits(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], dash: int, gap: int, seed: int
+) -> None:
+    """The dashes of a form's guide line are a printed rule and come off; left in, the ones
+    beside the number were read as more digits ("078" as "1078")."""
+    cases = numbers(mnist_test, seed=seed)
+    texts = read_all(client, [on_guide_line(images, dash, gap) for images, _ in cases])
     assert_mostly_read(texts, cases)
 
 

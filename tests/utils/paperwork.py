@@ -31,8 +31,15 @@ def png(coverage: np.ndarray) -> bytes:
 def touching(images: list[np.ndarray], overlap: float, slope: float = 0.03) -> bytes:
     """Digits whose neighbours overlap by `overlap` of the narrower one's width, on a slope
     (a negative overlap leaves a gap)."""
-    inks = [ink_of(image) for image in images]
-    margin = 40
+    return png(written(images, overlap, slope))
+
+
+def written(
+    images: list[np.ndarray], overlap: float, slope: float, margin: int = 40, scale: float = SCALE
+) -> np.ndarray:
+    """The coverage of `touching`: the digits `scale` × MNIST size with `margin` px of paper
+    around them."""
+    inks = [ink_of(image, scale) for image in images]
     lefts = [margin]
     for before, ink in pairwise(inks):
         lefts.append(
@@ -45,6 +52,17 @@ def touching(images: list[np.ndarray], overlap: float, slope: float = 0.03) -> b
         top = margin + round(slope * x)
         region = coverage[top : top + ink.shape[0], x : x + ink.shape[1]]
         np.maximum(region, ink, out=region)
+    return coverage
+
+
+def on_guide_line(images: list[np.ndarray], dash: int, gap: int) -> bytes:
+    """Digits 56 px tall, a third of a width apart, on a form's printed guide line 2 px thick,
+    6 px under them and running on 200 px past the number: `dash` px of ink, then `gap` px of
+    paper."""
+    coverage = written(images, overlap=-0.3, slope=0.0, margin=200, scale=2)
+    baseline = int(np.flatnonzero(coverage.max(axis=1) > 0.5)[-1]) + 6
+    for x in range(10, coverage.shape[1] - 10, dash + gap):
+        coverage[baseline : baseline + 2, x : x + dash] = 1.0
     return png(coverage)
 
 
