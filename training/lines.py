@@ -2,7 +2,8 @@
 
 A line is 1–12 MNIST digits composed on paper the way people write numbers on paperwork: freely
 (gaps from wide to heavy overlap, a sloping baseline, sizes and pen widths that vary), one per
-cell of a comb field or a row of boxes, on ruled or squared paper, or underlined. The page then
+cell of a comb field or a row of boxes, on ruled or squared paper, or on a form's guide line
+(solid, dotted or dashed). The page then
 goes through what scanning and photographing do to it (blur, grain, uneven contrast, JPEG, a
 1-bit threshold, a low source resolution) and through the serving preprocessing
 (`digits_core.reading.line_view`: the ink analysis, which removes printed rules, then the line),
@@ -17,7 +18,7 @@ from scipy import ndimage
 
 from digits_core.pixel_aspect import squared
 from digits_core.reading import Line, line_view
-from training.paperwork import FAX_STANDARD, FAX_STANDARD_CHANCE, fax_standard
+from training.paperwork import FAX_STANDARD, FAX_STANDARD_CHANCE, fax_standard, guide_pieces
 
 Rng = np.random.Generator
 LAYOUTS = ("free", "comb", "boxes", "ruled", "squared", "underline")
@@ -150,9 +151,10 @@ def ruling(rng: Rng, sheet: np.ndarray, size: int, squared: bool, underline: boo
     thick = int(rng.integers(1, 3 if not underline else 4))
     level = rng.uniform(0.3, 1.0)
     rows = np.flatnonzero(sheet.max(axis=1) > 0.2)
-    if underline:
+    if underline:  # a form's guide line: solid, dotted or dashed
         y = min(sheet.shape[0] - thick, rows[-1] + int(rng.uniform(-0.1, 0.25) * size))
-        rules[y : y + thick, :] = level
+        for start, stop in guide_pieces(rng, sheet.shape[1], thick, size):
+            rules[y : y + thick, round(start) : max(round(stop), round(start) + thick)] = level
         return np.maximum(sheet, rules)
     spacing = int(size * rng.uniform(0.6, 1.4))
     for y in range(int(rng.integers(0, spacing)), sheet.shape[0], spacing):

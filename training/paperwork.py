@@ -78,6 +78,25 @@ def comb(
         segment(sheet, (base - tick, x), (base, x), width, ink)
 
 
+GUIDE_STYLES = ("solid", "dotted", "dashed")
+
+
+def guide_pieces(rng: Rng, length: float, width: float, tall: float) -> list[tuple[float, float]]:
+    """Where a form's guide line of `width` px under digits `tall` px has ink along its
+    `length`: all of it (solid), or dots or dashes evenly spaced, as (start, stop) offsets."""
+    style = GUIDE_STYLES[int(rng.integers(len(GUIDE_STYLES)))]
+    if style == "solid":
+        return [(0.0, length)]
+    if style == "dotted":
+        piece = 0.0  # a round dot of the line's width
+        period = max(3.0 * width, tall * rng.uniform(0.06, 0.15))
+    else:
+        piece = tall * rng.uniform(0.1, 0.5)
+        period = piece + max(2.0 * width, tall * rng.uniform(0.05, 0.2))
+    starts = np.arange(rng.uniform(0, period), length, period)
+    return [(float(x), float(min(x + piece, length))) for x in starts]
+
+
 def ruling(
     sheet: np.ndarray, spacing: float, offset: float, width: float, ink: object, slope: float = 0
 ) -> None:

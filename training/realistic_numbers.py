@@ -148,6 +148,25 @@ def ruled_number(rng: Rng, digits: list[np.ndarray]) -> bytes:
     return pw.scan_bytes(rng, sheet)
 
 
+def guide_line_number(rng: Rng, digits: list[np.ndarray]) -> bytes:
+    """A number on a form's printed guide line (solid, dotted or dashed, 1–3 px, any form
+    colour), under the digits or through their lower strokes, running on past the number."""
+    tall = fit_height(rng.integers(30, 101), len(digits), 1.0)
+    slope = np.tan(np.radians(rng.uniform(-2, 2)))
+    ink = line_ink(rng, digits, tall, spaced_gaps(rng, len(digits)), slope=slope)
+    h, w = ink.shape
+    top, side = int(h * rng.uniform(0.4, 0.8)) + 4, int(h * rng.uniform(0.3, 2.5)) + 4
+    sheet = blank(rng, h + 2 * top, w + 2 * side)
+    width, colour = rng.uniform(1, 3), pw.form_colour(rng)
+    start, stop = rng.uniform(0, side), rng.uniform(side + w, w + 2 * side)
+    baseline = top + h + rng.uniform(-0.15, 0.25) * tall
+    for left, right in pw.guide_pieces(rng, stop - start, width, tall):
+        x0, x1 = start + left, start + right
+        pw.segment(sheet, (baseline + slope * x0, x0), (baseline + slope * x1, x1), width, colour)
+    sheet = pw.composite(sheet, layer(sheet.shape[:2], ink, top, side), rng)
+    return pw.scan_bytes(rng, sheet)
+
+
 def bilevel_number(rng: Rng, digits: list[np.ndarray]) -> bytes:
     """A number 10–30 px tall as a 1-bit scan (PNG or G4 TIFF)."""
     tall = int(rng.integers(12, 31))
@@ -169,5 +188,10 @@ NUMBERS: dict[str, tuple[NumberScene, tuple[int, int], str]] = {
         bilevel_number,
         (2, 8),
         "2–8 digits 12–30 px tall, 1-bit PNG or G4 TIFF (fine or standard fax mode)",
+    ),
+    "numbers_guide_line": (
+        guide_line_number,
+        (2, 8),
+        "2–8 digits on a form's guide line (solid, dotted or dashed), under or through them",
     ),
 }
