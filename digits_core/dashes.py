@@ -137,13 +137,15 @@ def dashed_rules(mask: np.ndarray, ink_height: int, slopes: tuple[float, ...]) -
     pieces = Pieces(mask, ink_height)
     found, left = pieces.found, pieces.cols[pieces.found, 0]
     rule: list[np.ndarray] = []
+    seen: set[bytes] = set()  # neighbouring slopes mostly gather the same pieces
     for slope in slopes if found.size >= MIN_PIECES else ():
         # Pieces on one line have the same height once the page is sheared back by its slope.
         line_of = np.round((pieces.middle[found] - slope * left) / pieces.band).astype(np.int64)
         for line in np.unique(line_of):
             # A piece whose middle lies on a band's edge may round either way: take both.
             on_line = found[np.abs(line_of - line) <= 1]
-            if on_line.size >= MIN_PIECES:
+            if on_line.size >= MIN_PIECES and on_line.tobytes() not in seen:
+                seen.add(on_line.tobytes())
                 on_line = on_line[np.argsort(pieces.cols[on_line, 0], kind="stable")]
                 rule.append(pieces.rule_on(on_line, ink_height, slope))
     ids = np.concatenate(rule) if rule else np.zeros(0, dtype=np.int64)

@@ -11,7 +11,6 @@ import numpy as np
 from PIL import Image
 
 from digits_core import morphology
-from digits_core.dashes import crowded_rows
 from digits_core.forms import rule_mask, ruled_page, stroke_width
 
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
@@ -230,10 +229,9 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> Ink:
     mask = ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)
     rules = rule_mask(mask)
     faint = ink >= max(0.5 * MASK_LEVEL * level, NOISE_SIGMAS * noise)
-    if rules.any() or ruled_page(faint) or crowded_rows(faint):
-        # Printed rules are there, or may be: look again at half the mask level, where a faint
-        # rule that dips under the ink level is whole rather than in pieces too short to be
-        # found, and a faint dotted rule has all its dots.
+    if rules.any() or ruled_page(faint):
+        # Printed rules are there: look again at half the mask level, where a faint rule that
+        # dips under the ink level is whole rather than in pieces too short to be found.
         rules |= rule_mask(faint) & mask
         # The rules' faint anti-aliased rims go with them, but not the ink of crossing strokes.
         ink = np.where(morphology.dilate(rules) & ~(mask & ~rules), 0.0, ink)
