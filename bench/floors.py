@@ -17,9 +17,14 @@ import numpy as np
 from PIL import Image
 
 from digits_core.contract import READER_MODEL
-from digits_core.imaging import decode_image
 from digits_core.model import DigitModel, ReaderModel
-from digits_core.single import pooled, reader_opinions, view_digit
+from digits_core.single import (
+    decode_digit_image,
+    pooled,
+    reader_opinions,
+    view_digit,
+    view_image,
+)
 
 _STATE: dict[str, object] = {}
 
@@ -42,7 +47,7 @@ def reader_beside(model_path: Path) -> ReaderModel:
 def served(model: DigitModel, reader: ReaderModel, images: list[bytes]) -> np.ndarray:
     """What `/v1/predict` computes for these image files, in process: decode, both models'
     inputs, one classifier call, one reader call, the pooled probabilities."""
-    views = [view_digit(decode_image(data)) for data in images]
+    views = [view_image(data) for data in images]
     probabilities, _ = model.predict_scores(np.stack([view.array for view in views]))
     return pooled(
         probabilities, reader_opinions(views, reader.scores, reader.single_digit_temperature)
@@ -131,11 +136,12 @@ def single_image_us(
 
 
 def stage_costs(images: list[bytes], duration: float, rounds: int) -> tuple[float, float]:
-    """Median µs per image of decode and of normalise (both models' inputs from one analysis of
-    the ink), measured separately, one core."""
-    grays = [decode_image(data) for data in images]
-    decode_us = _median_us(lambda i: decode_image(images[i % len(images)]), duration, rounds)
-    normalise_us = _median_us(lambda i: view_digit(grays[i % len(grays)]), duration, rounds)
+    """Median µs per image of decode (the first decode of `view_image`) and of normalise (both
+    models' inputs from one analysis of the ink, with any full-size decode a look needs),
+    measured separately, one core."""
+    first = [decode_digit_image(data) for data in images]
+    decode_us = _median_us(lambda i: decode_digit_image(images[i % len(images)]), duration, rounds)
+    normalise_us = _median_us(lambda i: view_digit(*first[i % len(first)]), duration, rounds)
     return decode_us, normalise_us
 
 
@@ -146,8 +152,8 @@ def file_size(data: bytes) -> tuple[int, int]:
 
 
 def decoded_shape(data: bytes) -> tuple[int, ...]:
-    """Shape of the array decode_image returns (smaller than the file = reduced-size decode)."""
-    return tuple(decode_image(data).shape)
+    """Shape of `view_image`'s first decode (smaller than the file = reduced-size decode)."""
+    return tuple(decode_digit_image(data)[0].shape)
 
 
 def _median_us(work: Callable[[int], object], duration: float, rounds: int) -> float:

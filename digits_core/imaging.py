@@ -1,27 +1,23 @@
 """The one preprocessing definition shared by training and serving.
 
-bytes → decoded grayscale (limits checked from the header, EXIF orientation, alpha on paper,
-square pixels)
+bytes → decoded grayscale (`digits_core.decoding`)
 → ink analysis (`digits_core.ink`: polarity, lighting, noise, specks, page edges)
 → the digit's components → MNIST-style 28×28 float32 in 0..1, white ink on black, the digit's
 longer side 20 px, centred by centre of mass (how MNIST itself was made).
 """
 
-import io
 import math
-import warnings
+from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from digits_core import morphology
-from digits_core.errors import ImageTooLarge, InvalidImage, InvalidPixels
+from digits_core.errors import InvalidPixels
 from digits_core.ink import BACKGROUND_WINDOW, WORK_SIDE, Ink, analyse
-from digits_core.pixel_aspect import pixel_aspect, squared
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20
-DEFAULT_MAX_PIXELS = 40_000_000
 NEAR_SHARE = 0.05  # a component this share of the largest one's area may belong to the digit
 NEAR_REACH = 0.5  # ... if it is within this share of the digit's size from it
 COARSE_SIDE = 160  # a first look at this resolution finds most digits at a quarter of the cost
@@ -36,86 +32,6 @@ BLOB_ELONGATION = 2.5  # a solid bar longer than this many widths may be a "1"
 def scale_mnist(images: np.ndarray) -> np.ndarray:
     """uint8 MNIST images [N, 28, 28] → model input float32 [N, 28, 28, 1] in 0..1."""
     return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]
-
-
-def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Open image bytes lazily and refuse oversized images before any pixel is decoded."""
-    if not data:
-        raise InvalidImage("The image is empty (0 bytes).")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"The image is too large to decode: {exc}") from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise InvalidImage(
-            "The data is not an image we can read (PNG, JPEG, BMP, GIF, TIFF or WebP)."
-        ) from exc
-    width, height = image.size
-    if width < 1 or height < 1:
-        raise InvalidImage(f"The image has no pixels ({width}×{height}).")
-    if width * height > max_pixels:
-        raise ImageTooLarge(
-            f"The image is {width}×{height} = {width * height:,} pixels; "
-            f"the limit is {max_pixels:,}."
-        )
-    return image
-
-
-def to_grayscale(image: Image.Image) -> np.ndarray:
-    """Decode a PIL image (first frame) to a float32 grayscale array in 0..255.
-
-    EXIF orientation is honoured. Transparent pixels become paper that contrasts with the
-    strokes: white behind dark strokes (a browser canvas), black behind light ones.
-    """
-    try:
-        image.seek(0)
-        image = ImageOps.exif_transpose(image) or image
-        if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-            array = np.asarray(image, dtype=np.float32)
-            peak = 65535.0 if array.max(initial=0) > 255 else 255.0
-            return np.clip(array * (255.0 / peak), 0, 255)
-        if image.mode in ("RGBA", "LA", "PA") or (
-            image.mode in ("P", "L", "RGB") and "transparency" in image.info
-        ):
-            return flatten_alpha(image.convert("LA"))
-        return np.asarray(image.convert("L"), dtype=np.float32)
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise InvalidImage("The image data is truncated or corrupt.") from exc
-
-
-def flatten_alpha(image: Image.Image) -> np.ndarray:
-    """LA image → grayscale composited on paper of the opposite tone to its opaque strokes."""
-    pair = np.asarray(image)  # one [h, w, 2] uint8 copy instead of two bands
-    alpha8 = pair[..., 1]
-    opaque = alpha8 > 127  # alpha / 255 > 0.5
-    # Fully opaque or fully transparent: the alpha channel carries no drawing.
-    if not opaque.any():
-        return np.full(alpha8.shape, 255.0, dtype=np.float32)
-    luma = pair[..., 0].astype(np.float32)
-    if opaque.all():
-        return luma
-    alpha = alpha8.astype(np.float32) / np.float32(255.0)
-    paper = 0.0 if float(luma[opaque].mean()) > 127.5 else 255.0
-    return luma * alpha + paper * (1.0 - alpha)
-
-
-def decode_image(
-    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, work_side: int | None = WORK_SIDE
-) -> np.ndarray:
-    """Image bytes → float32 grayscale array in 0..255 (raises InvalidImage/ImageTooLarge).
-
-    A JPEG much larger than `work_side` is decoded at a reduced DCT scale (at least
-    `work_side` on its longer side, so thin strokes survive); None decodes at full size.
-    Pixels the file declares not square (a fax) are made square (`digits_core.pixel_aspect`).
-    """
-    image = open_image(data, max_pixels=max_pixels)
-    if work_side and image.format == "JPEG" and max(image.size) > 2 * work_side:
-        width, height = image.size
-        shrink = work_side / max(width, height)
-        image.draft(image.mode, (max(1, round(width * shrink)), max(1, round(height * shrink))))
-    return squared(to_grayscale(image), pixel_aspect(image))
 
 
 def fit_to_mnist(ink: np.ndarray) -> np.ndarray:
@@ -252,13 +168,17 @@ def digit_extent(found: Ink, labels: np.ndarray) -> int:
     return max(bottom - top, right - left)
 
 
-def locate_digit(gray: np.ndarray) -> tuple[Ink, np.ndarray] | None:
+def locate_digit(
+    gray: np.ndarray, full: Callable[[], np.ndarray] | None = None
+) -> tuple[Ink, np.ndarray] | None:
     """The analysis of a one-digit image (either polarity, 0..255) and the labels of the
     digit's components in it; None when there is no ink at all.
 
     The ink is analysed at the resolution the decision needs: a first look at COARSE_SIDE; a
     digit smaller than COARSE_DIGIT there is looked at again where it spans about FINE_DIGIT
     pixels, and only an image with no ink at either look is analysed at full working size.
+    `gray` may be a reduced decode (`view_image`); `full` then decodes the image at full size,
+    called only when a look needs more pixels than `gray` has.
     """
     found = analyse(gray, COARSE_SIDE)
     if found.count:
@@ -267,6 +187,8 @@ def locate_digit(gray: np.ndarray) -> tuple[Ink, np.ndarray] | None:
         if extent >= COARSE_DIGIT or found.scale == 1.0:
             return found, labels
         side = math.ceil(COARSE_SIDE * FINE_DIGIT / max(extent, 1))
+        if full is not None and WORK_SIDE > side >= max(gray.shape):
+            gray, full = full(), None
         if side < WORK_SIDE and side < max(gray.shape):
             found = analyse(gray, side)
             if found.count:
@@ -274,7 +196,7 @@ def locate_digit(gray: np.ndarray) -> tuple[Ink, np.ndarray] | None:
                 if digit_extent(found, labels) >= COARSE_DIGIT:
                     return found, labels
     # A small digit in a big image (or none): look again at the full working resolution.
-    found = analyse(gray)
+    found = analyse(gray if full is None else full())
     return (found, digit_components(found)) if found.count else None
 
 

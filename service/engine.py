@@ -18,13 +18,14 @@ from typing import Any, TypeVar
 import numpy as np
 
 from digits_core.contract import NOT_DIGIT_LEVEL
+from digits_core.decoding import decode_image
 from digits_core.errors import DigitsError
-from digits_core.imaging import decode_image, pixels_to_input
+from digits_core.imaging import pixels_to_input
 from digits_core.inputs import RawImage
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.reading import Reading, read_lines
 from digits_core.second_opinion import second_opinions
-from digits_core.single import DigitView, pooled, reader_opinions, view_digit, view_pixels
+from digits_core.single import DigitView, pooled, reader_opinions, view_image, view_pixels
 from service import metrics
 from service.settings import Settings
 from service.v2_codec import DecodedRequest, decode_request, decompress
@@ -67,7 +68,7 @@ def prepare_item(item: RawImage, *, max_pixels: int) -> DigitView:
     read). Blank paper, specks only or a solid blob has no digit, whatever the models say."""
     if item.kind == "pixels":
         return view_pixels(pixels_to_input(item.payload))
-    return view_digit(decode_image(item.image_bytes(), max_pixels=max_pixels))
+    return view_image(item.image_bytes(), max_pixels=max_pixels)
 
 
 def prepare_many(items: Sequence[RawImage], *, max_pixels: int) -> list[DigitView | DigitsError]:

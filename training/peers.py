@@ -31,8 +31,8 @@ import numpy as np
 import typer
 from PIL import Image
 
+from digits_core.decoding import decode_image
 from digits_core.errors import DigitsError
-from digits_core.imaging import decode_image
 from training.realistic_scenes import encode
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import numpy as np
 import typer
 
 from digits_core.contract import READER_INPUT_NAME, READER_OUTPUT_NAME, session
-from digits_core.imaging import decode_image
+from digits_core.decoding import decode_image
 from digits_core.model import DigitModel
 from digits_core.reading import (
     Line,

@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from digits_core.contract import NOT_DIGIT_LEVEL
+from digits_core.decoding import decode_image
 from digits_core.errors import DigitsError
-from digits_core.imaging import decode_image
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.reading import read_lines
 from digits_core.second_opinion import second_opinions
-from digits_core.single import DigitView, pooled, reader_opinions, view_digit
+from digits_core.single import DigitView, pooled, reader_opinions, view_digit, view_image
 from training.realistic_set import Sample
 from training.segmenter import read_numbers
+
+# A sample the service refuses (a 4xx) is scored as blank paper: it has no digit.
+REFUSED = np.full((8, 8), 255.0, np.float32)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Scored:
 
 
 def prepare(samples: list[Sample]) -> Prepared:
-    views = [view_digit(gray) for gray in decoded(samples)]
+    views = [viewed(sample) for sample in samples]
     inputs = np.stack([view.array for view in views])
     return Prepared(samples, views, inputs, np.array([view.has_digit for view in views]))
 
@@ -64,13 +67,21 @@ def segmenter_texts(model: DigitModel, numbers: list[Sample]) -> list[str]:
     return ["".join(str(d.digit) for d in found) for found in read]
 
 
+def viewed(sample: Sample) -> DigitView:
+    """A single-digit sample as `/v1/predict` sees it; one the service refuses as blank paper."""
+    try:
+        return view_image(sample.data)
+    except DigitsError:
+        return view_digit(REFUSED)
+
+
 def decoded(samples: list[Sample]) -> list[np.ndarray]:
     grays = []
     for sample in samples:
         try:
             grays.append(decode_image(sample.data))
         except DigitsError:
-            grays.append(np.full((8, 8), 255.0, np.float32))
+            grays.append(REFUSED)
     return grays
 
 

@@ -5,7 +5,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from digits_core.imaging import decode_image, flatten_alpha
+from digits_core.decoding import decode_image, flatten_alpha
 
 
 def reference_flatten(image: Image.Image) -> np.ndarray:

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digits_core import morphology
+from digits_core.decoding import decode_image
 from digits_core.errors import ImageTooLarge, InvalidImage
-from digits_core.imaging import decode_image, prepare_digit
+from digits_core.imaging import prepare_digit
 from tests.utils.paperwork import ink_of, png
 
 

@@ -5,7 +5,7 @@ ruled page, but never a pale digit as thick as the pen's strokes."""
 import numpy as np
 import pytest
 
-from digits_core.imaging import decode_image
+from digits_core.decoding import decode_image
 from digits_core.ink import analyse, paper_up, to_working
 from digits_core.reading import line_of
 from tests.utils.paperwork import ink_of, png

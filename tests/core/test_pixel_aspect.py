@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits_core.imaging import decode_image
+from digits_core.decoding import decode_image
 from digits_core.pixel_aspect import STRETCH_BUDGET
 
 PAGE = (60, 100)  # rows, columns as stored

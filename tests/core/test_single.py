@@ -1,16 +1,26 @@
 """One digit, two opinions: pooling, and both models' inputs from one image."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from digits_core.contract import READER_MODEL, shipped_model
-from digits_core.imaging import decode_image
+from digits_core.decoding import decode_image
 from digits_core.model import DigitModel, ReaderModel
-from digits_core.single import CHUNK, pooled, reader_opinions, view_digit, view_pixels
-from tests.utils.paperwork import boxed
+from digits_core.single import (
+    CHUNK,
+    FIRST_SIDE,
+    decode_digit_image,
+    pooled,
+    reader_opinions,
+    view_digit,
+    view_image,
+    view_pixels,
+)
+from tests.utils.paperwork import boxed, photographed, png
 from training.data import load_split
 
 
@@ -101,3 +111,54 @@ def test_a_single_digits_reader_temperature_falls_back_to_the_numbers(tmp_path: 
     (tmp_path / "reader.onnx").write_bytes(shipped.read_bytes())
     reader = ReaderModel.load(tmp_path / "reader.onnx")
     assert reader.single_digit_temperature == reader.temperature == card["temperature"]
+
+
+def counted(full: Callable[[], np.ndarray] | None, calls: list[int]) -> Callable[[], np.ndarray]:
+    """`full` (the full-size decode), counting its calls."""
+    assert full is not None
+
+    def decode() -> np.ndarray:
+        calls.append(1)
+        return full()
+
+    return decode
+
+
+def test_a_photo_of_a_large_digit_is_read_from_a_reduced_decode_only(models) -> None:
+    model, _ = models
+    test = load_split("test")
+    for index in range(6):
+        photo = photographed(test.images[index], (1000, 800), 360)
+        gray, full = decode_digit_image(photo)
+        assert FIRST_SIDE <= max(gray.shape) < 1000
+        calls: list[int] = []
+        reduced = view_digit(gray, counted(full, calls))
+        assert calls == []  # the full-size decode never ran
+        whole = view_digit(decode_image(photo))
+        assert reduced.has_digit and whole.has_digit
+        both = model.predict_batch(np.stack([reduced.array, whole.array])[..., np.newaxis])
+        assert (both.argmax(axis=1) == test.labels[index]).all()
+        np.testing.assert_array_equal(view_image(photo).array, reduced.array)
+
+
+@pytest.mark.parametrize("digit_height", [60, 160])  # the full look; a second look at 640 px
+def test_a_small_digit_in_a_large_photo_is_looked_at_full_size(models, digit_height: int) -> None:
+    model, _ = models
+    seven = load_split("test").images[0]
+    photo = photographed(seven, (1600, 1200), digit_height)
+    gray, full = decode_digit_image(photo)
+    calls: list[int] = []
+    view = view_digit(gray, counted(full, calls))
+    assert calls == [1]
+    assert view.has_digit
+    assert model.predict_batch(view.array[np.newaxis, ..., np.newaxis]).argmax() == 7
+
+
+def test_only_a_large_jpeg_is_decoded_at_reduced_size() -> None:
+    seven = load_split("test").images[0]
+    small_photo = photographed(seven, (600, 480), 240)
+    page = png(np.pad(seven / 255.0, 500))
+    for data in (small_photo, page):
+        gray, full = decode_digit_image(data)
+        assert full is None
+        np.testing.assert_array_equal(gray, decode_image(data))

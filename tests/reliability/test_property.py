@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from digits_core.decoding import decode_image
 from digits_core.errors import DigitsError
-from digits_core.imaging import decode_image
 from tests.reliability import payloads
 from tests.reliability.cases import BATCH, PREDICT, READ, V2_INFER
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from digits_core.imaging import decode_image
+from digits_core.decoding import decode_image
 from digits_core.reading import read_lines
 from digits_core.second_opinion import second_opinions
 from digits_core.single import pooled, reader_opinions, view_digit

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits_core.imaging import decode_image
+from digits_core.decoding import decode_image
 from training import paperwork as pw
 from training.realistic_forms import FORMS
 from training.realistic_numbers import NUMBERS

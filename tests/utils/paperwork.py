@@ -80,6 +80,22 @@ def shrunk(data: bytes, factor: float) -> bytes:
     return buffer.getvalue()
 
 
+def photographed(image: np.ndarray, size: tuple[int, int], digit_height: int) -> bytes:
+    """One MNIST digit `digit_height` px tall, off centre on a page of `size` (width, height)
+    with a lighting gradient and grain, as a phone's JPEG."""
+    ink = ink_of(image, digit_height / 20)  # MNIST's strokes span ~20 of its 28 rows
+    width, height = size
+    rng = np.random.default_rng(digit_height)
+    page = np.linspace(235, 190, width, dtype=np.float32)[np.newaxis, :].repeat(height, 0)
+    page += rng.normal(0, 3, page.shape).astype(np.float32)
+    top, left = height // 3 - ink.shape[0] // 3, width // 2 - ink.shape[1] // 2
+    window = page[top : top + ink.shape[0], left : left + ink.shape[1]]
+    window -= 150 * ink[: window.shape[0], : window.shape[1]]
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
 def faxed(data: bytes) -> bytes:
     """The image sent in a fax's standard mode: 1-bit, half the rows (204 × 98 dots per inch,
     as its G4 TIFF declares)."""
