@@ -14,7 +14,7 @@ least sure blank, so a digit the model half saw between two others makes the str
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
@@ -23,6 +23,7 @@ from PIL import Image
 from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT
 from digits_core.ctc import log_likelihood
 from digits_core.ink import Ink, analyse
+from digits_core.tilt import Tilt, levelled, line_angle
 
 INK_HEIGHT = 28  # the line's ink spans this many of the LINE_HEIGHT rows
 PAD_X = 8  # blank columns either side, so the first and last digits get frames of their own
@@ -51,6 +52,9 @@ class Line:
     scale: float  # line pixels per input pixel
     # Where blank runs were narrowed (MAX_GAP): (line column, input pixels taken out there).
     cuts: tuple[tuple[float, float], ...] = ()
+    # A line turned level (`digits_core.tilt`): left, top and cuts are then in the level
+    # frame, and this maps it back to the input image.
+    tilt: Tilt | None = None
 
     def input_x(self, column: float) -> float:
         """The input-image x of a line column."""
@@ -102,8 +106,9 @@ def resize(ink: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(np.asarray(image.resize((width, height), method)), 0.0, 1.0)
 
 
-def line_of(found: Ink) -> Line | None:
-    """The ink of every kept component as one reader line; None when there is no ink."""
+def line_of(found: Ink, *, level: bool = False) -> Line | None:
+    """The ink of every kept component as one reader line; None when there is no ink.
+    `level`: a line written askew is turned level first (`digits_core.tilt`)."""
     if found.count == 0:
         return None
     own = np.isin(found.labels, np.arange(1, found.count + 1))
@@ -111,8 +116,18 @@ def line_of(found: Ink) -> Line | None:
     cols = np.flatnonzero(own.any(axis=0))
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     crop = found.ink[top:bottom, left:right] * own[top:bottom, left:right]
+    inked = own[top:bottom, left:right]
+    tilt = None
+    angle = line_angle(crop) if level else None
+    if angle is not None:
+        crop, turn = levelled(crop, angle)
+        tilt = turn.scaled(1.0 / found.scale, (left, top))
+        inked = crop > 0.0
+        rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        crop, inked = crop[top:bottom, left:right], inked[top:bottom, left:right]
     scale = INK_HEIGHT / crop.shape[0]
-    crop, narrowed = narrow_gaps(crop, own[top:bottom, left:right].any(axis=0), MAX_GAP / scale)
+    crop, narrowed = narrow_gaps(crop, inked.any(axis=0), MAX_GAP / scale)
     width = max(1, round(crop.shape[1] * scale))
     if width > MAX_WIDTH - 2 * PAD_X:
         scale *= (MAX_WIDTH - 2 * PAD_X) / width
@@ -126,7 +141,9 @@ def line_of(found: Ink) -> Line | None:
     # Working pixels → input pixels: the analysis ran at `found.scale` of the input.
     per_input = scale * found.scale
     cuts = tuple((PAD_X + at * scale, taken / found.scale) for at, taken in narrowed)
-    return Line(pixels, left / found.scale, top / found.scale - y / per_input, per_input, cuts)
+    return Line(
+        pixels, left / found.scale, top / found.scale - y / per_input, per_input, cuts, tilt
+    )
 
 
 def narrow_gaps(
@@ -149,7 +166,7 @@ def narrow_gaps(
 def line_view(gray: np.ndarray) -> Line | None:
     """THE line of digits of a page (grayscale 0..255, either polarity) as the reader reads it,
     in serving and in training; None when there is no ink."""
-    return line_of(analyse(gray, least=LEAST_SIDE))
+    return line_of(analyse(gray, least=LEAST_SIDE), level=True)
 
 
 def shifted(line: Line, columns: int) -> Line:
@@ -158,7 +175,7 @@ def shifted(line: Line, columns: int) -> Line:
     pixels = np.zeros((LINE_HEIGHT, width), dtype=np.float32)
     pixels[:, columns : columns + line.pixels.shape[1]] = line.pixels
     cuts = tuple((at + columns, taken) for at, taken in line.cuts)
-    return Line(pixels, line.left - columns / line.scale, line.top, line.scale, cuts)
+    return replace(line, pixels=pixels, left=line.left - columns / line.scale, cuts=cuts)
 
 
 def batch_lines(lines: list[Line]) -> np.ndarray:
@@ -210,6 +227,8 @@ def digit_box(line: Line, first: int, last: int) -> Box:
     x1 = line.input_x(first + cols[-1] + 1)
     y0 = line.top + rows[0] / line.scale
     y1 = line.top + (rows[-1] + 1) / line.scale
+    if line.tilt is not None:
+        x0, y0, x1, y1 = line.tilt.bounds(x0, y0, x1, y1)
     return Box(round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
 
 

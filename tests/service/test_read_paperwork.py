@@ -13,6 +13,7 @@ from tests.utils.paperwork import (
     blank_form,
     boxed,
     comb_field,
+    crooked,
     cropped_to_ink,
     faxed,
     on_guide_line,
@@ -103,6 +104,26 @@ def test_a_number_faxed_in_standard_mode_is_read_upright(
     cases = numbers(mnist_test, seed=23)
     texts = read_all(client, [faxed(touching(images, 0.0)) for images, _ in cases])
     assert_mostly_read(texts, cases)
+
+
+@pytest.mark.parametrize("angle", [25, -25])
+def test_a_number_on_a_crooked_page_is_read_level(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], angle: int
+) -> None:
+    """A page turned 25°: the line is turned level before it is read (7 and 2 of 12 read
+    before), and each digit's box still lies on its digit, along the turned line."""
+    cases = numbers(mnist_test, seed=40 + angle)
+    pages = [crooked(images, angle) for images, _ in cases]
+    assert_mostly_read(read_all(client, pages), cases)
+    for page, (_, expected) in zip(pages, cases, strict=True):
+        result = client.post("/v1/read", content=page, headers={"content-type": "image/png"})
+        boxes = [digit["box"] for digit in result.json()["digits"]]
+        if len(boxes) != len(expected) or len(boxes) < 3:
+            continue
+        x = np.array([box["x"] + box["width"] / 2 for box in boxes])
+        y = np.array([box["y"] + box["height"] / 2 for box in boxes])
+        slope = np.degrees(np.arctan(-np.polyfit(x, y, 1)[0]))  # image y runs down
+        assert slope == pytest.approx(angle, abs=6)
 
 
 @pytest.mark.parametrize(("dash", "gap", "seed"), [(8, 6, 29), (12, 6, 31)])

@@ -1,0 +1,60 @@
+"""A line of digits written askew is found askew, turned level, and mapped back."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digits_core.tilt import MIN_TILT, levelled, line_angle
+from tests.utils.paperwork import written
+
+
+def turned(coverage: np.ndarray, angle: float) -> np.ndarray:
+    """Ink coverage turned `angle` degrees anticlockwise on the page."""
+    image = Image.fromarray(coverage.astype(np.float32), mode="F")
+    return np.asarray(image.rotate(angle, resample=Image.BILINEAR, expand=True))
+
+
+@pytest.fixture(scope="module")
+def line(mnist_test: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    images, _ = mnist_test
+    return written(list(images[:6]), overlap=-0.3, slope=0.0, margin=10)
+
+
+@pytest.mark.parametrize("angle", [-35, -20, -12, 12, 20, 35])
+def test_a_line_written_askew_is_found_at_its_angle(line: np.ndarray, angle: float) -> None:
+    found = line_angle(turned(line, angle))
+    assert found is not None
+    assert np.degrees(found) == pytest.approx(-angle, abs=2)  # image y runs down
+
+
+@pytest.mark.parametrize("angle", [0, 4, -4])
+def test_a_line_near_level_is_left_as_it_is(line: np.ndarray, angle: float) -> None:
+    assert abs(angle) < MIN_TILT
+    assert line_angle(turned(line, angle)) is None
+
+
+def test_a_digit_or_two_is_no_line(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
+    """A single "1" is long but upright, two digits are not much longer than tall: their
+    ink's axis says nothing about how the page lies."""
+    images, labels = mnist_test
+    one = images[int(np.flatnonzero(labels == 1)[0])]
+    assert line_angle(turned(written([one], 0.0, 0.0), 20)) is None
+    assert line_angle(turned(written(list(images[:2]), -0.3, 0.0), 20)) is None
+    assert line_angle(np.zeros((10, 10))) is None
+
+
+def test_levelled_ink_maps_back_to_where_it_was(line: np.ndarray) -> None:
+    page = turned(line, 25)
+    marked = page.copy()
+    marked[np.nonzero(page > 0.5)] = 0.5
+    y, x = np.argwhere(page > 0.5)[len(np.argwhere(page > 0.5)) // 2]
+    marked[y - 2 : y + 3, x - 2 : x + 3] = 1.0  # a bright mark on a stroke
+    angle = line_angle(marked)
+    assert angle is not None
+    level, tilt = levelled(marked, angle)
+    assert line_angle(level) is None  # level now
+    # The mark in the level frame, mapped back, is where it was on the page.
+    v, u = np.argwhere(level >= 0.99).mean(axis=0)
+    left, top, right, bottom = tilt.bounds(u, v, u, v)
+    assert (left, top) == pytest.approx((x, y), abs=1.5)
+    assert (right, bottom) == pytest.approx((left, top))
