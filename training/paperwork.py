@@ -134,6 +134,19 @@ def composite(sheet: np.ndarray, ink: np.ndarray, rng: Rng) -> np.ndarray:
     return sheet
 
 
+def turned(sheet: np.ndarray, degrees: float) -> np.ndarray:
+    """The sheet turned `degrees` anticlockwise (a page fed askew, or photographed at an
+    angle); the corners it uncovers take the paper's colour."""
+    paper = np.median(sheet.reshape(-1, 3), axis=0)
+    channels = [
+        Image.fromarray(np.ascontiguousarray(sheet[..., channel], dtype=np.float32), "F").rotate(
+            degrees, Image.Resampling.BILINEAR, expand=True, fillcolor=float(paper[channel])
+        )
+        for channel in range(3)
+    ]
+    return np.stack([np.asarray(channel) for channel in channels], axis=-1)
+
+
 def scan_bytes(rng: Rng, sheet: np.ndarray) -> bytes:
     """A colour or gray scan: RGB PNG, grayscale PNG or JPEG 60–95."""
     pick = rng.random()

@@ -1,7 +1,8 @@
 """Numbers on paperwork (issue 13): touching digits, comb fields, box rows, ruled paper, 1-bit
-scans. Every generator is `(rng, digits) -> file bytes` where `digits` are 28×28 uint8 MNIST-style
-images (white on black) and the label is their digits in order, so the same code renders test
-sets from any digit source. Images stay ≤ ~1500 px on their long side.
+scans, guide lines, crooked pages. Every generator is `(rng, digits) -> file bytes` where
+`digits` are 28×28 uint8 MNIST-style images (white on black) and the label is their digits in
+order, so the same code renders test sets from any digit source. Images stay ≤ ~1500 px on
+their long side (~1900 turned).
 """
 
 from collections.abc import Callable
@@ -174,6 +175,17 @@ def bilevel_number(rng: Rng, digits: list[np.ndarray]) -> bytes:
     return pw.bilevel_bytes(rng, on_sheet(rng, ink, rng.uniform(0.3, 1.0), noise=8.0), "any")
 
 
+def crooked_number(rng: Rng, digits: list[np.ndarray]) -> bytes:
+    """A number, spaced or touching, on a page turned 5–35° either way."""
+    tall = fit_height(rng.integers(30, 101), len(digits), 1.0)
+    count = len(digits)
+    touch = rng.random() < 0.3
+    gaps = [-rng.uniform(0.0, 0.15) for _ in digits] if touch else spaced_gaps(rng, count)
+    ink = line_ink(rng, digits, tall, gaps, slope=np.tan(np.radians(rng.uniform(-3, 3))))
+    sheet = on_sheet(rng, ink, rng.uniform(0.3, 0.8))
+    return pw.scan_bytes(rng, pw.turned(sheet, rng.uniform(5, 35) * rng.choice([-1, 1])))
+
+
 # name → (generator, digits per number (low, high inclusive), description)
 NUMBERS: dict[str, tuple[NumberScene, tuple[int, int], str]] = {
     "numbers_touching": (
@@ -193,5 +205,10 @@ NUMBERS: dict[str, tuple[NumberScene, tuple[int, int], str]] = {
         guide_line_number,
         (2, 8),
         "2–8 digits on a form's guide line (solid, dotted or dashed), under or through them",
+    ),
+    "numbers_crooked": (
+        crooked_number,
+        (2, 8),
+        "2–8 digits, spaced or touching, on a page turned 5–35° (fed askew, photographed)",
     ),
 }
