@@ -116,3 +116,18 @@ def test_printed_lines_cross_the_sheet() -> None:
     pw.ruling(ruled, 20, 5, 1.5, (0, 0, 0))
     dark_rows = np.flatnonzero(ruled[:, 25, 0] < 128)
     assert set(dark_rows) >= {5, 25, 45, 65, 85}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_turned_page_keeps_its_ink_and_paper(dtype: type) -> None:
+    sheet = np.full((60, 200, 3), (240.0, 230.0, 200.0), dtype)
+    sheet[25:35, 20:180] = 30.0  # a dark bar along the page
+    turned = pw.turned(sheet, 30)
+    assert turned.shape[:2] == pytest.approx(
+        (200 * 0.5 + 60 * 0.866, 200 * 0.866 + 60 * 0.5), abs=2
+    )
+    assert np.isfinite(turned).all()
+    assert turned[0, 0] == pytest.approx((240, 230, 200), abs=1)  # an uncovered corner
+    dark = np.argwhere(turned.min(axis=2) < 60)
+    slope = np.polyfit(dark[:, 1], dark[:, 0], 1)[0]
+    assert np.degrees(np.arctan(-slope)) == pytest.approx(30, abs=2)  # risen to the right
