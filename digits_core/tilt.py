@@ -68,16 +68,18 @@ def line_angle(ink: np.ndarray, pieces: np.ndarray) -> float | None:
     if along < ELONGATION**2 * across:
         return None
     axis = float(0.5 * np.arctan2(2.0 * xy, xx - yy))
+    # Both ways below need the axis within AGREE of the tilts turned: most lines stop here.
+    if not np.radians(MIN_TILT - AGREE) <= abs(axis) <= np.radians(MAX_TILT + AGREE):
+        return None
     masses = np.bincount(pieces.ravel(), weights=weights.ravel())[1:]
     big = np.flatnonzero(masses >= PIECE_SHARE * masses.max(initial=0.0)) + 1
     if big.size >= 3:
         # Weighted least squares through the pieces' centres of mass.
-        row_index, column_index = np.indices(ink.shape)
         flat = pieces.ravel()
         size = len(masses) + 1
         mass = masses[big - 1]
-        centre_x = np.bincount(flat, (weights * column_index).ravel(), size)[big] / mass
-        centre_y = np.bincount(flat, (weights * row_index).ravel(), size)[big] / mass
+        centre_x = np.bincount(flat, (weights * x).ravel(), size)[big] / mass
+        centre_y = np.bincount(flat, (weights * y[:, np.newaxis]).ravel(), size)[big] / mass
         dx = centre_x - np.average(centre_x, weights=mass)
         dy = centre_y - np.average(centre_y, weights=mass)
         angle = float(np.arctan2((mass * dx * dy).sum(), (mass * dx * dx).sum()))
