@@ -118,7 +118,7 @@ def line_of(found: Ink, *, level: bool = False) -> Line | None:
     crop = found.ink[top:bottom, left:right] * own[top:bottom, left:right]
     inked = own[top:bottom, left:right]
     tilt = None
-    angle = line_angle(crop, found.labels[top:bottom, left:right] * inked) if level else None
+    angle = line_angle(crop, found.labels[top:bottom, left:right]) if level else None
     if angle is not None:
         crop, turn = levelled(crop, angle)
         tilt = turn.scaled(1.0 / found.scale, (left, top))
