@@ -52,7 +52,7 @@ RUN pip --python /opt/venv/bin/python install --no-deps ./client . \
     && /opt/venv/bin/python -c "import onnxruntime, service.app, service.__main__; \
 from uvicorn.config import Config; Config('service.app:create_app', factory=True).load()" \
     && /opt/venv/bin/python -c "import io, numpy as np; from PIL import Image, ImageDraw; \
-from digits_core.imaging import decode_image; from digits_core.single import view_digit; \
+from digits_core.decoding import decode_image; from digits_core.single import view_digit; \
 from digits_core.reading import read_lines; from digits_core.model import ReaderModel; \
 from digits_core.contract import READER_MODEL, shipped_model; \
 page = Image.new('L', (600, 200), 255); ImageDraw.Draw(page).text((40, 60), '4711', fill=0); \
