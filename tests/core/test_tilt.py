@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from digits_core import morphology
-from digits_core.tilt import MIN_TILT, levelled, line_angle
+from digits_core.tilt import ELONGATION, MIN_TILT, levelled, line_angle
 from tests.utils.paperwork import written
 
 
@@ -54,21 +54,48 @@ def test_one_long_run_of_ink_is_found_at_its_angle(
     assert np.degrees(found) == pytest.approx(-angle, abs=3)
 
 
+def leaning(images: np.ndarray, lean: float) -> list[np.ndarray]:
+    """Each digit sheared about its centre: `lean` columns per row (italic writing)."""
+    return [
+        np.asarray(
+            Image.fromarray(image).transform(
+                (28, 28), Image.Transform.AFFINE, (1, lean, -14 * lean, 0, 1, 0), Image.BILINEAR
+            )
+        )
+        for image in images
+    ]
+
+
+def principal_axis(ink: np.ndarray) -> tuple[float, float]:
+    """(degrees, elongation) of the ink's principal axis: what the first version went by."""
+    rows, cols = np.nonzero(ink)
+    spreads, axes = np.linalg.eigh(np.cov(np.stack([cols, rows]), aweights=ink[rows, cols]))
+    along = axes[:, 1] * np.sign(axes[0, 1])
+    return float(np.degrees(np.arctan2(along[1], along[0]))), float(
+        np.sqrt(spreads[1] / spreads[0])
+    )
+
+
 @pytest.mark.parametrize("lean", [-0.35, 0.35])
 def test_slanted_digits_written_level_are_left_as_they_are(
     mnist_test: tuple[np.ndarray, np.ndarray], lean: float
 ) -> None:
     """Italic writing leans each digit, not the line: the centres stay on one level."""
     images, _ = mnist_test
-    slanted = [
-        np.asarray(
-            Image.fromarray(image).transform(
-                (28, 28), Image.Transform.AFFINE, (1, lean, -14 * lean, 0, 1, 0), Image.BILINEAR
-            )
-        )
-        for image in images[:3]
-    ]
-    assert angle_of(written(slanted, overlap=-0.3, slope=0.0)) is None
+    assert angle_of(written(leaning(images[:3], lean), overlap=-0.3, slope=0.0)) is None
+
+
+def test_a_short_slanted_line_tilts_its_axis_not_its_centres(
+    mnist_test: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Three digits leaning hard, written level: the principal axis of their ink alone is
+    tilted past MIN_TILT on a line long enough to go by (so it would turn them); the line
+    through their centres is level."""
+    images, _ = mnist_test
+    ink = written(leaning(images[:3], -0.6), overlap=-0.2, slope=0.0)
+    degrees, elongation = principal_axis(ink)
+    assert abs(degrees) >= MIN_TILT and elongation >= ELONGATION
+    assert angle_of(ink) is None
 
 
 def test_a_digit_or_two_is_no_line(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
