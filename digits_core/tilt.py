@@ -18,11 +18,7 @@ MAX_TILT = 45.0  # beyond this the axis is no longer a line written left to righ
 ELONGATION = 2.5  # the ink spreads at least this many times further along its axis than across
 PIECE_SHARE = 0.2  # a piece with this share of the largest piece's ink may be a digit
 AGREE = 5.0  # degrees: the centres' line and the ink's axis agree this well on a real line
-SAME_DIGIT = 0.5  # pieces sharing this much of the narrower one's extent along the line: one digit
-# Fewer than three digits: one long run of touching digits goes by its axis, when it spreads
-# this many times further along than across and spans this share of the line along it.
-RUN_ELONGATION = 3.0
-RUN_SHARE = 0.6
+RUN_ELONGATION = 3.0  # fewer than three such pieces: one long run of touching digits, or none
 
 
 @dataclass(frozen=True)
@@ -75,81 +71,27 @@ def line_angle(ink: np.ndarray, pieces: np.ndarray) -> float | None:
     # Both ways below need the axis within AGREE of the tilts turned: most lines stop here.
     if not np.radians(MIN_TILT - AGREE) <= abs(axis) <= np.radians(MAX_TILT + AGREE):
         return None
-    digits = digit_centres(weights, pieces, axis)
-    if len(digits) >= 3:
-        # Weighted least squares through the digits' centres of mass.
-        centre_x, centre_y, mass = digits[:, :3].T
+    masses = np.bincount(pieces.ravel(), weights=weights.ravel())[1:]
+    big = np.flatnonzero(masses >= PIECE_SHARE * masses.max(initial=0.0)) + 1
+    if big.size >= 3:
+        # Weighted least squares through the pieces' centres of mass.
+        flat = pieces.ravel()
+        size = len(masses) + 1
+        mass = masses[big - 1]
+        centre_x = np.bincount(flat, (weights * x).ravel(), size)[big] / mass
+        centre_y = np.bincount(flat, (weights * y[:, np.newaxis]).ravel(), size)[big] / mass
         dx = centre_x - np.average(centre_x, weights=mass)
         dy = centre_y - np.average(centre_y, weights=mass)
         angle = float(np.arctan2((mass * dx * dy).sum(), (mass * dx * dx).sum()))
         if abs(angle - axis) > np.radians(AGREE):
             return None
-    elif is_run(digits) and along >= RUN_ELONGATION**2 * across:
+    elif along >= RUN_ELONGATION**2 * across:
         angle = axis
     else:
         return None
     if not np.radians(MIN_TILT) <= abs(angle) <= np.radians(MAX_TILT):
         return None
     return angle
-
-
-def extents(values: np.ndarray, owner: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The lowest and highest of `values` per owner 0..count-1."""
-    low, high = np.full(count, np.inf), np.full(count, -np.inf)
-    np.minimum.at(low, owner, values)
-    np.maximum.at(high, owner, values)
-    return low, high
-
-
-def digit_centres(weights: np.ndarray, pieces: np.ndarray, axis: float) -> np.ndarray:
-    """[N, 5] (x, y, mass, first, last) of the line's digits, left to right along `axis`
-    (first, last: their extent along it): its pieces with a good share of the ink, where
-    pieces that lie mostly within one another's extent along the axis count as one digit. A
-    "7" whose bar and stem came apart has them one above the other, and a line through those
-    runs anywhere.
-    """
-    masses = np.bincount(pieces.ravel(), weights=weights.ravel())[1:]
-    big = np.flatnonzero(masses >= PIECE_SHARE * masses.max(initial=0.0)) + 1
-    if big.size == 0:
-        return np.zeros((0, 5))
-    keep = np.zeros(len(masses) + 1, dtype=bool)
-    keep[big] = True
-    ys, xs = np.nonzero(keep[pieces])
-    owner = np.searchsorted(big, pieces[ys, xs])
-    low, high = extents(xs * np.cos(axis) + ys * np.sin(axis), owner, big.size)
-    ink = weights[ys, xs]
-    mass = np.bincount(owner, ink, big.size)
-    centre_x = np.bincount(owner, ink * xs, big.size) / mass
-    centre_y = np.bincount(owner, ink * ys, big.size) / mass
-    digits: list[list[float]] = []  # [x·mass, y·mass, mass, low, high] per digit
-    for index in np.argsort(low):
-        weight, extent = mass[index], high[index] - low[index]
-        if digits:
-            last = digits[-1]
-            shared = min(high[index], last[4]) - max(low[index], last[3])
-            if shared > SAME_DIGIT * max(min(extent, last[4] - last[3]), 1.0):
-                last[0] += centre_x[index] * weight
-                last[1] += centre_y[index] * weight
-                last[2] += weight
-                last[3], last[4] = min(last[3], low[index]), max(last[4], high[index])
-                continue
-        digits.append(
-            [centre_x[index] * weight, centre_y[index] * weight, weight, low[index], high[index]]
-        )
-    found = np.array(digits)
-    found[:, :2] /= found[:, 2:3]
-    return found
-
-
-def is_run(digits: np.ndarray) -> bool:
-    """Whether one of the line's (at most two) digits spans most of it along its axis: touching
-    digits that run together. Two digits apart are no run: a line through them says only
-    where the second was written, higher or lower (on synthetic validation lines written level,
-    4,000 of them, the axis of such pairs turned 8, and 3 of those read wrong)."""
-    if not len(digits):
-        return False
-    longest = float((digits[:, 4] - digits[:, 3]).max())
-    return longest >= RUN_SHARE * float(digits[:, 4].max() - digits[:, 3].min())
 
 
 def levelled(ink: np.ndarray, angle: float) -> tuple[np.ndarray, Tilt]:

@@ -98,31 +98,6 @@ def test_a_short_slanted_line_tilts_its_axis_not_its_centres(
     assert angle_of(ink) is None
 
 
-@pytest.mark.parametrize("mirrored", [False, True])
-def test_two_digits_apart_are_no_line_however_they_sit(
-    mnist_test: tuple[np.ndarray, np.ndarray], mirrored: bool
-) -> None:
-    """The second of two digits written lower (or, mirrored, higher): their ink is long enough
-    to have an axis, but a line through two digits is only where the second one sits."""
-    images, _ = mnist_test
-    pair = written(list(images[:2]), overlap=-2.0, slope=0.3)
-    pair = np.fliplr(pair) if mirrored else pair
-    degrees, elongation = principal_axis(pair)
-    assert abs(degrees) >= MIN_TILT and elongation >= 3.0  # the axis alone would turn them
-    assert angle_of(pair) is None
-
-
-def test_a_digit_broken_in_two_is_one_digit(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
-    """A digit whose strokes came apart is one digit, not two pieces to draw a line through:
-    with a broken first digit, two digits apart are still no line."""
-    images, _ = mnist_test
-    broken = images[0].copy()
-    broken[13:16] = 0  # the "7" cut across its stem
-    pair = written([broken, images[1]], overlap=-2.0, slope=0.3)
-    assert morphology.label(pair > 0.25, eight=True)[1] >= 3
-    assert angle_of(pair) is None
-
-
 def test_a_digit_or_two_is_no_line(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
     """A single "1" is long but upright, two digits are not much longer than tall: their
     ink's axis says nothing about how the page lies."""
