@@ -1,6 +1,7 @@
 """Dockerfiles: hadolint-clean, and the runtime image's contract read from the Dockerfile itself."""
 
 import http.server
+import re
 import shutil
 import subprocess
 import sys
@@ -98,6 +99,20 @@ def test_builder_installs_serving_dependencies_only():
     text = (ROOT / "Dockerfile").read_text()
     assert "optional-dependencies" not in text
     assert "COPY training/" not in text and "COPY tests/" not in text
+
+
+def test_the_builds_python_checks_run_here(tmp_path):
+    """The image's build runs Python checks (imports, one read of a page); a module they name
+    that moved fails the build, which only the Docker tests (root CI) would see. Run them here,
+    from outside the checkout, with this interpreter."""
+    runs = " ".join(args for op, args in instructions(ROOT / "Dockerfile") if op == "RUN")
+    checks = re.findall(r'/opt/venv/bin/python -c "([^"]+)"', runs)
+    assert len(checks) >= 2  # the imports, and one page read through both models
+    for check in checks:
+        result = subprocess.run(
+            [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_dockerignore_allows_only_what_the_images_copy():
