@@ -1,0 +1,70 @@
+"""The optdigits probe: real writers nobody trained on, enlarged as low-resolution scans or
+drawn into our conditions, read as served."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import MODEL_PATH
+from training.optdigits import (
+    MNIST_SIDE,
+    NEAREST,
+    Served,
+    as_mnist,
+    enlarged,
+    in_our_conditions,
+    numbers,
+    optdigits,
+    page_png,
+    report,
+)
+
+
+@pytest.fixture(scope="module")
+def served() -> Served:
+    return Served.load(MODEL_PATH)
+
+
+def test_a_page_is_the_digit_dark_on_paper_enlarged() -> None:
+    inks, _ = optdigits()
+    assert inks.shape == (1797, 8, 8) and inks.min() == 0.0 and inks.max() == 1.0
+    gray = np.asarray(Image.open(io.BytesIO(page_png(inks[0], NEAREST, 3.5))))
+    assert gray.shape == (42, 42)  # (8 + 2 × 2) × 3.5
+    assert gray[0, 0] > 200 and gray.min() < 60
+
+
+def test_numbers_are_three_to_six_digits_side_by_side() -> None:
+    inks, labels = optdigits()
+    lines, texts = numbers(inks, labels, 40, seed=3)
+    for line, text in zip(lines, texts, strict=True):
+        assert 3 <= len(text) <= 6
+        assert line.shape[0] == 8 and 8 * len(text) <= line.shape[1] <= 10 * len(text) - 2
+    assert numbers(inks, labels, 40, seed=3)[1] == texts
+
+
+def test_made_mnist_like_a_digit_is_20_px_centred_by_mass() -> None:
+    inks, _ = optdigits()
+    images = as_mnist(inks[:50])
+    assert images.shape == (50, MNIST_SIDE, MNIST_SIDE) and images.dtype == np.uint8
+    for image in images:
+        rows, cols = np.nonzero(image > 10)
+        assert np.ptp(rows) < 21 and np.ptp(cols) < 21
+        weight = image.astype(float) / image.sum()
+        centre = (weight.sum(axis=1) @ np.arange(28), weight.sum(axis=0) @ np.arange(28))
+        assert np.allclose(centre, 13.5, atol=1.5)
+
+
+def test_every_condition_is_measured_and_reported(served: Served) -> None:
+    enlargements = enlarged(served, limit=40, number_count=8)
+    assert [row.count for row in enlargements] == [40] * 5 + [8] * 3
+    conditions = in_our_conditions(served, count=3)
+    names = [row.condition for row in conditions]
+    assert "box" in names and "comb_field" in names and "numbers_touching" in names
+    assert all(row.count == 3 for row in conditions)
+    text = report(enlargements, conditions, served)
+    for row in enlargements + conditions:
+        assert f"| {row.condition} |" in text
+    assert all(0.0 <= row.right <= 1.0 for row in enlargements + conditions)
+    assert enlargements[3].right >= 0.9  # smoothly enlarged digits: 97.5 % on all 1,797
