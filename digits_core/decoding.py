@@ -1,6 +1,7 @@
 """Image bytes → grayscale: limits checked from the header before any pixel is decoded, the
-first frame, EXIF orientation, alpha composited on paper, square pixels; a large JPEG decoded
-at a reduced DCT scale when the analysis needs fewer pixels."""
+first frame, EXIF orientation, alpha composited on paper, a blocky enlargement re-drawn smooth,
+square pixels; a large JPEG decoded at a reduced DCT scale when the analysis needs fewer
+pixels."""
 
 import io
 import warnings
@@ -8,6 +9,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from digits_core.blocky import deblocked
 from digits_core.errors import ImageTooLarge, InvalidImage
 from digits_core.ink import WORK_SIDE
 from digits_core.pixel_aspect import pixel_aspect, squared
@@ -85,7 +87,8 @@ def decode_image(
 
     A JPEG much larger than `work_side` is decoded at a reduced DCT scale (at least
     `work_side` on its longer side, so thin strokes survive); None decodes at full size.
-    Pixels the file declares not square (a fax) are made square (`digits_core.pixel_aspect`).
+    A nearest-neighbour enlargement is re-drawn smooth (`digits_core.blocky`); pixels the file
+    declares not square (a fax) are made square (`digits_core.pixel_aspect`).
     """
     return decode_reduced(data, max_pixels=max_pixels, work_side=work_side)[0]
 
@@ -100,4 +103,4 @@ def decode_reduced(
         width, height = size
         shrink = work_side / max(width, height)
         image.draft(image.mode, (max(1, round(width * shrink)), max(1, round(height * shrink))))
-    return squared(to_grayscale(image), pixel_aspect(image)), image.size != size
+    return squared(deblocked(to_grayscale(image)), pixel_aspect(image)), image.size != size

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from digits_core.blocky import deblocked
 from digits_core.pixel_aspect import squared
 from digits_core.reading import Line, line_view
 from training.paperwork import FAX_STANDARD, FAX_STANDARD_CHANCE, fax_standard, guide_pieces
@@ -268,7 +269,8 @@ def render_line(
             )
     text = "".join(str(int(labels[i])) for i in picks)
     gray, degradation = photographed(rng, sheet, size)
-    return gray, text, f"{layout}/{degradation}"
+    # A blocky enlargement is re-drawn smooth as an upload's decoding does (digits_core.blocky).
+    return deblocked(gray), text, f"{layout}/{degradation}"
 
 
 def make_lines(
