@@ -14,6 +14,9 @@ MIN_THRESHOLD = 0.5  # below an even chance an answer is more likely wrong than 
 # did not hold on the report's draw (ruled numbers, 97.8 % unflagged right).
 CALIBRATION_SEED = 5
 CALIBRATION_COUNT = 400
+# An unflagged wrong answer needs this many right ones above it for its condition to stay on
+# target: at 99.5 %, a condition's surest error must rank past its 199th answer.
+RIGHT_PER_ERROR = round(TARGET_ACCURACY / (1 - TARGET_ACCURACY))
 TEMPERATURES = np.round(np.arange(0.5, 3.01, 0.05), 2)
 BINS = 15
 
@@ -66,6 +69,23 @@ def summary(confidence: np.ndarray, right: np.ndarray, threshold: float) -> dict
         "coverage": round(float(kept.mean()), 4),
         "accuracy_unflagged": round(float(right[kept].mean()), 4) if kept.any() else None,
     }
+
+
+def surest_errors(
+    confidence: np.ndarray, right: np.ndarray, conditions: list[str], count: int
+) -> dict[str, list[tuple[int, int]]]:
+    """Each condition's `count` surest wrong answers: (rank among the condition's answers,
+    surest first, from 0; index of the answer). What holds the threshold up: a condition
+    whose first error ranks under RIGHT_PER_ERROR keeps the threshold above that error."""
+    groups = np.array(conditions)
+    found = {}
+    for condition in dict.fromkeys(conditions):
+        members = np.flatnonzero(groups == condition)
+        order = members[np.argsort(-confidence[members], kind="stable")]
+        found[condition] = [
+            (rank, int(index)) for rank, index in enumerate(order) if not right[index]
+        ][:count]
+    return found
 
 
 def lowest_threshold(confidence: np.ndarray, right: np.ndarray, groups: np.ndarray) -> float:

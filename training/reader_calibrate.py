@@ -5,6 +5,8 @@ updates the reader's card in place. `training.reader_export` calls the same func
 export.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -26,9 +28,10 @@ from digits_core.second_opinion import Classify, second_opinions
 from training.calibration import (
     CALIBRATION_COUNT,
     CALIBRATION_SEED,
+    RIGHT_PER_ERROR,
     Calibration,
-    Read,
     calibrate,
+    surest_errors,
 )
 from training.card import update_card
 from training.lines import make_lines
@@ -65,32 +68,46 @@ def frame_scores(path: Path, lines: list[Line]) -> list[tuple[np.ndarray, np.nda
     return pairs
 
 
+@dataclass(frozen=True)
+class ValidationNumbers:
+    """The realistic set's number conditions drawn from the validation digits, read as
+    `/v1/read` reads them at any temperature. The reader never trained on these digits; the
+    report's test digits are never seen here."""
+
+    readings: Callable[[float], list[Reading]]
+    labels: list[str]
+    conditions: list[str]
+
+    def read(self, temperature: float) -> tuple[np.ndarray, np.ndarray]:
+        """(confidence, right) of every sample: what `calibrate` weighs."""
+        found = self.readings(temperature)
+        right = np.array([r.text == label for r, label in zip(found, self.labels, strict=True)])
+        return np.array([r.confidence for r in found]), right
+
+
 def realistic_validation(
     path: Path, count: int, seed: int, data_dir: Path, classify: Classify
-) -> tuple[Read, list]:
-    """The realistic set's number conditions drawn from the validation digits, read as
-    `/v1/read` reads them: a function of the temperature → (confidence, right), and each
-    sample's condition. The reader never trained on these digits; the report's test digits
-    are never seen here."""
+) -> ValidationNumbers:
+    """`count` samples of every number condition (validation digits, `seed`), each line
+    scored once by the reader at `path`; decoding runs per temperature."""
     samples = number_samples(*digits_of("validation", data_dir), count, seed)
     lines = [line_view(decode_image(sample.data)) for sample in samples]
     present = [line for line in lines if line is not None]
     found = iter(zip(present, frame_scores(path, present), strict=True))
     pairs = [None if line is None else next(found) for line in lines]
-    labels = [sample.label for sample in samples]
 
-    def read(temperature: float) -> tuple[np.ndarray, np.ndarray]:
-        readings = [
+    def readings(temperature: float) -> list[Reading]:
+        first = [
             Reading([], 0.0)
             if pair is None
             else decode_twice(tempered(pair[1], temperature), pair[0])
             for pair in pairs
         ]
-        readings = second_opinions(readings, classify)
-        right = np.array([r.text == label for r, label in zip(readings, labels, strict=True)])
-        return np.array([r.confidence for r in readings]), right
+        return second_opinions(first, classify)
 
-    return read, [sample.condition for sample in samples]
+    return ValidationNumbers(
+        readings, [sample.label for sample in samples], [sample.condition for sample in samples]
+    )
 
 
 def lines_of(part: str, count: int, seed: int, data_dir: Path) -> tuple[Batches, list[str]]:
@@ -125,15 +142,31 @@ def calibration_set(count: int) -> str:
 
 def measured(
     path: Path, calibration_count: int, test: Batches, data_dir: Path, classifier: Path
-) -> tuple[Calibration, float]:
-    """(calibration on the validation numbers, exact match on the synthetic test lines), both
-    as `/v1/read` reads, with `classifier`'s second opinion."""
+) -> tuple[Calibration, float, ValidationNumbers]:
+    """(calibration on the validation numbers, exact match on the synthetic test lines, the
+    validation numbers), both as `/v1/read` reads, with `classifier`'s second opinion."""
     classify = DigitModel.load(classifier).predict_batch
-    read, conditions = realistic_validation(
-        path, calibration_count, CALIBRATION_SEED, data_dir, classify
-    )
-    calibration = calibrate(read, conditions)
-    return calibration, exact(path, test, calibration.temperature, classify)
+    numbers = realistic_validation(path, calibration_count, CALIBRATION_SEED, data_dir, classify)
+    calibration = calibrate(numbers.read, numbers.conditions)
+    return calibration, exact(path, test, calibration.temperature, classify), numbers
+
+
+def surest_errors_text(numbers: ValidationNumbers, temperature: float, count: int) -> str:
+    """Each condition's surest errors at `temperature`: rank, confidence, truth → reading."""
+    found = numbers.readings(temperature)
+    confidence = np.array([r.confidence for r in found])
+    right = np.array([r.text == label for r, label in zip(found, numbers.labels, strict=True)])
+    lines = [
+        f"surest errors (rank among the condition's answers, surest first; the target needs "
+        f"rank ≥ {RIGHT_PER_ERROR}):"
+    ]
+    for condition, errors in surest_errors(confidence, right, numbers.conditions, count).items():
+        shown = ", ".join(
+            f"{rank} at {confidence[i]:.6f} ({numbers.labels[i]} read {found[i].text or '-'})"
+            for rank, i in errors
+        )
+        lines.append(f"  {condition}: {shown or 'none'}")
+    return "\n".join(lines)
 
 
 def main(
@@ -149,10 +182,21 @@ def main(
     classifier: Annotated[
         Path, typer.Option(help="The digit classifier that gives the second opinion.")
     ] = CLASSIFIER,
+    errors: Annotated[
+        int,
+        typer.Option(
+            "--surest-errors",
+            help="Also print each condition's N surest errors (what holds the threshold up).",
+        ),
+    ] = 0,
 ) -> None:
     """Re-measure the shipped reader's calibration and test figure; update its card."""
     test, _ = lines_of("test", test_lines, seed * 1000 + 777, data_dir)
-    calibration, test_exact = measured(model, calibration_count, test, data_dir, classifier)
+    calibration, test_exact, numbers = measured(
+        model, calibration_count, test, data_dir, classifier
+    )
+    if errors:
+        print(surest_errors_text(numbers, calibration.temperature, errors))
     update_card(
         model,
         decoding=DECODING,

@@ -121,7 +121,7 @@ def main(
     parity = check_parity(model, out, validation)
     val_exact = exact(out, validation, 1.0)
     test, _ = lines_of("test", test_lines, seed * 1000 + 777, data_dir)
-    calibration, test_exact = measured(out, calibration_count, test, data_dir, classifier)
+    calibration, test_exact, _ = measured(out, calibration_count, test, data_dir, classifier)
     summary = keras_path.with_suffix(".json")
     card = {
         "name": "reader",

@@ -6,10 +6,12 @@ import pytest
 from digits_core.reading import with_temperature
 from training.calibration import (
     MIN_THRESHOLD,
+    RIGHT_PER_ERROR,
     TARGET_ACCURACY,
     calibrate,
     expected_calibration_error,
     lowest_threshold,
+    surest_errors,
 )
 
 
@@ -76,3 +78,18 @@ def test_temperature_keeps_rows_normalised(temperature: float) -> None:
     tempered = with_temperature(scores, temperature)
     assert np.allclose(tempered.sum(axis=1), 1.0)
     assert (tempered.argmax(axis=1) == scores.argmax(axis=1)).all()
+
+
+def test_surest_errors_rank_within_their_own_condition() -> None:
+    confidence = np.array([0.99, 0.2, 0.95, 0.97, 0.5, 0.98, 0.96])
+    right = np.array([True, False, False, True, True, False, False])
+    conditions = ["a", "a", "a", "b", "b", "b", "a"]
+    # a, surest first: 0.99 (right), 0.96 (wrong, index 6), 0.95 (wrong, 2), 0.2 (wrong, 1)
+    assert surest_errors(confidence, right, conditions, 2) == {"a": [(1, 6), (2, 2)], "b": [(0, 5)]}
+    assert surest_errors(confidence, np.ones(7, bool), conditions, 2) == {"a": [], "b": []}
+
+
+def test_an_error_needs_199_right_answers_above_it_at_the_target() -> None:
+    assert RIGHT_PER_ERROR == 199
+    assert RIGHT_PER_ERROR / (RIGHT_PER_ERROR + 1) >= TARGET_ACCURACY
+    assert (RIGHT_PER_ERROR - 1) / RIGHT_PER_ERROR < TARGET_ACCURACY

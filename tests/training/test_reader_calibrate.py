@@ -6,13 +6,16 @@ from pathlib import Path
 import numpy as np
 
 from digits_core.model import DigitModel
+from digits_core.reading import Box, ReadDigit, Reading
 from training.data import DEFAULT_DATA_DIR
 from training.lines import make_lines
 from training.reader import Batches
 from training.reader_calibrate import (
     CLASSIFIER,
+    ValidationNumbers,
     exact,
     realistic_validation,
+    surest_errors_text,
 )
 from training.realistic_numbers import NUMBERS
 
@@ -34,11 +37,30 @@ def test_synthetic_lines_of_test_digits_read_mostly_right(
 
 def test_validation_numbers_give_confidences_and_right_flags_per_temperature() -> None:
     classify = DigitModel.load(CLASSIFIER).predict_batch
-    read, conditions = realistic_validation(READER, 2, 5, DEFAULT_DATA_DIR, classify)
+    numbers = realistic_validation(READER, 2, 5, DEFAULT_DATA_DIR, classify)
+    conditions = numbers.conditions
     kinds = 1 + len(NUMBERS)  # numbers_spaced and the paperwork conditions
     assert len(conditions) == 2 * kinds and len(set(conditions)) == kinds
-    cold, right = read(0.6)
-    warm, _ = read(1.5)
+    cold, right = numbers.read(0.6)
+    warm, _ = numbers.read(1.5)
     assert cold.shape == warm.shape == right.shape == (2 * kinds,)
     assert np.all((warm >= 0) & (warm <= 1)) and warm.sum() < cold.sum()
     assert right.sum() >= kinds
+
+
+def test_surest_errors_name_the_rank_confidence_and_misreading() -> None:
+    def reading(text: str, confidence: float) -> Reading:
+        box = Box(0, 0, 1, 1)
+        return Reading([ReadDigit(int(d), confidence, box) for d in text], confidence)
+
+    answers = {"12": 0.99, "7302": 0.98, "55": 0.5, "99": 0.97}
+    numbers = ValidationNumbers(
+        readings=lambda temperature: [
+            reading(t, c ** (1 / temperature)) for t, c in answers.items()
+        ],
+        labels=["12", "73102", "56", "99"],
+        conditions=["touching", "touching", "touching", "comb"],
+    )
+    text = surest_errors_text(numbers, 1.0, 5)
+    assert "touching: 1 at 0.980000 (73102 read 7302), 2 at 0.500000 (56 read 55)" in text
+    assert "comb: none" in text
