@@ -7,8 +7,9 @@ right enlarged 2–8× by nearest, 97.5–97.9 % by bilinear or bicubic). Such a
 itself: every row repeats the one above or below it, and so does every column. Where both
 hold, the source pixels are found from where rows and columns change, and the image is
 re-sampled from their centres, bilinear, at its own size. Any factor from 2 up (3.5× makes
-runs of 3 and 4 alike) and any grid offset; a lossless file only, since JPEG's noise breaks
-the runs (and blurs the squares already).
+runs of 3 and 4 alike) and any grid offset; a lossless file only. JPEG's noise breaks the
+runs, and a blocky JPEG is read as it comes (nearest ×4 at quality 60: 93.3 % right, against
+97.4 % enlarged bilinear): telling its squares apart from JPEG's own 8×8 blocks is not done.
 """
 
 import numpy as np

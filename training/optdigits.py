@@ -14,7 +14,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import numpy as np
 import typer
@@ -37,14 +37,43 @@ NEAREST, BILINEAR, BICUBIC = (
     Image.Resampling.BILINEAR,
     Image.Resampling.BICUBIC,
 )
+
+
+class View(NamedTuple):
+    """How a source reaches us: enlarged `scale`× by `resample`, saved as PNG or as a JPEG of
+    `quality`."""
+
+    resample: Image.Resampling
+    scale: float
+    quality: int | None = None
+
+    def name(self, kind: str) -> str:
+        jpeg = "" if self.quality is None else f", JPEG {self.quality}"
+        return f"{kind}, {self.resample.name.lower()} ×{self.scale:g}{jpeg}"
+
+    def page(self, ink: np.ndarray) -> bytes:
+        """Ink (0..1) drawn dark on paper with a margin, enlarged and saved."""
+        gray = PAPER - np.pad(ink, MARGIN) * (PAPER - INK)
+        image = Image.fromarray(gray.astype(np.uint8))
+        size = (round(image.width * self.scale), round(image.height * self.scale))
+        buffer = io.BytesIO()
+        if self.quality is None:
+            image.resize(size, self.resample).save(buffer, "PNG")
+        else:
+            image.resize(size, self.resample).save(buffer, "JPEG", quality=self.quality)
+        return buffer.getvalue()
+
+
 SINGLE_VIEWS = (
-    ("nearest", NEAREST, 2.0),
-    ("nearest", NEAREST, 3.5),
-    ("nearest", NEAREST, 8.0),
-    ("bilinear", BILINEAR, 8.0),
-    ("bicubic", BICUBIC, 4.0),
+    View(NEAREST, 2.0),
+    View(NEAREST, 3.5),
+    View(NEAREST, 8.0),
+    View(NEAREST, 4.0, quality=60),
+    View(BILINEAR, 8.0),
+    View(BILINEAR, 4.0, quality=60),
+    View(BICUBIC, 4.0),
 )
-NUMBER_VIEWS = (("nearest", NEAREST, 4.0), ("nearest", NEAREST, 6.5), ("bilinear", BILINEAR, 4.0))
+NUMBER_VIEWS = (View(NEAREST, 4.0), View(NEAREST, 6.5), View(BILINEAR, 4.0))
 NUMBER_COUNT = 300
 NUMBER_SEED = 11
 CHUNK = 64  # images a model call
@@ -88,16 +117,6 @@ def as_mnist(inks: np.ndarray) -> np.ndarray:
         col = min(max(col, 0), MNIST_SIDE - MNIST_BOX)
         out[index, row : row + MNIST_BOX, col : col + MNIST_BOX] = big.astype(np.uint8)
     return out
-
-
-def page_png(ink: np.ndarray, resample: Image.Resampling, scale: float) -> bytes:
-    """Ink (0..1) drawn dark on paper with a margin, enlarged `scale`× by `resample`, as PNG."""
-    gray = PAPER - np.pad(ink, MARGIN) * (PAPER - INK)
-    image = Image.fromarray(gray.astype(np.uint8))
-    size = (round(image.width * scale), round(image.height * scale))
-    buffer = io.BytesIO()
-    image.resize(size, resample).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def numbers(
@@ -182,13 +201,13 @@ def enlarged(
     inks, labels = inks[:limit], labels[:limit]
     lines, texts = numbers(inks, labels, number_count, NUMBER_SEED)
     singles = [
-        Sample(f"digit, {name} ×{scale:g}", page_png(ink, resample, scale), str(label))
-        for name, resample, scale in SINGLE_VIEWS
+        Sample(view.name("digit"), view.page(ink), str(label))
+        for view in SINGLE_VIEWS
         for ink, label in zip(inks, labels, strict=True)
     ]
     many = [
-        Sample(f"number, {name} ×{scale:g}", page_png(line, resample, scale), text)
-        for name, resample, scale in NUMBER_VIEWS
+        Sample(view.name("number"), view.page(line), text)
+        for view in NUMBER_VIEWS
         for line, text in zip(lines, texts, strict=True)
     ]
     return by_condition(singles, served.digits) + by_condition(many, served.numbers)

@@ -13,12 +13,12 @@ from training.optdigits import (
     MNIST_SIDE,
     NEAREST,
     Served,
+    View,
     as_mnist,
     enlarged,
     in_our_conditions,
     numbers,
     optdigits,
-    page_png,
     report,
 )
 from training.realistic_set import Sample
@@ -32,9 +32,13 @@ def served() -> Served:
 def test_a_page_is_the_digit_dark_on_paper_enlarged() -> None:
     inks, _ = optdigits()
     assert inks.shape == (1797, 8, 8) and inks.min() == 0.0 and inks.max() == 1.0
-    gray = np.asarray(Image.open(io.BytesIO(page_png(inks[0], NEAREST, 3.5))))
+    gray = np.asarray(Image.open(io.BytesIO(View(NEAREST, 3.5).page(inks[0]))))
     assert gray.shape == (42, 42)  # (8 + 2 × 2) × 3.5
     assert gray[0, 0] > 200 and gray.min() < 60
+    jpeg = View(NEAREST, 4.0, quality=60)
+    assert (
+        jpeg.page(inks[0])[:2] == b"\xff\xd8" and jpeg.name("digit") == "digit, nearest ×4, JPEG 60"
+    )
 
 
 def test_numbers_are_three_to_six_digits_side_by_side() -> None:
@@ -60,7 +64,7 @@ def test_made_mnist_like_a_digit_is_20_px_centred_by_mass() -> None:
 
 def test_every_condition_is_measured_and_reported(served: Served) -> None:
     enlargements = enlarged(served, limit=40, number_count=8)
-    assert [row.count for row in enlargements] == [40] * 5 + [8] * 3
+    assert [row.count for row in enlargements] == [40] * 7 + [8] * 3
     conditions = in_our_conditions(served, count=3)
     names = [row.condition for row in conditions]
     assert "box" in names and "comb_field" in names and "numbers_touching" in names
@@ -69,7 +73,7 @@ def test_every_condition_is_measured_and_reported(served: Served) -> None:
     for row in enlargements + conditions:
         assert f"| {row.condition} |" in text
     assert all(0.0 <= row.right <= 1.0 for row in enlargements + conditions)
-    assert enlargements[3].right >= 0.9  # smoothly enlarged digits: 97.5 % on all 1,797
+    assert enlargements[4].right >= 0.9  # smoothly enlarged digits: 97.5 % on all 1,797
 
 
 def test_blocky_digits_read_better_redrawn_smooth(
@@ -77,7 +81,7 @@ def test_blocky_digits_read_better_redrawn_smooth(
 ) -> None:
     inks, labels = optdigits()
     samples = [
-        Sample("nearest ×4", page_png(ink, NEAREST, 4.0), str(label))
+        Sample("nearest ×4", View(NEAREST, 4.0).page(ink), str(label))
         for ink, label in zip(inks[:300], labels[:300], strict=True)
     ]
 
