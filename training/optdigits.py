@@ -119,7 +119,7 @@ def as_mnist(inks: np.ndarray) -> np.ndarray:
     return out
 
 
-def numbers(
+def number_lines(
     inks: np.ndarray, labels: np.ndarray, count: int, seed: int
 ) -> tuple[list[np.ndarray], list[str]]:
     """`count` numbers of 3–6 digits side by side, 0–2 source pixels apart (0: their cells
@@ -199,7 +199,7 @@ def enlarged(
     """Every enlargement's figures; the first `limit` digits only (a quick look)."""
     inks, labels = optdigits()
     inks, labels = inks[:limit], labels[:limit]
-    lines, texts = numbers(inks, labels, number_count, NUMBER_SEED)
+    lines, texts = number_lines(inks, labels, number_count, NUMBER_SEED)
     singles = [
         Sample(view.name("digit"), view.page(ink), str(label))
         for view in SINGLE_VIEWS

@@ -17,7 +17,7 @@ from training.optdigits import (
     as_mnist,
     enlarged,
     in_our_conditions,
-    numbers,
+    number_lines,
     optdigits,
     report,
 )
@@ -43,11 +43,11 @@ def test_a_page_is_the_digit_dark_on_paper_enlarged() -> None:
 
 def test_numbers_are_three_to_six_digits_side_by_side() -> None:
     inks, labels = optdigits()
-    lines, texts = numbers(inks, labels, 40, seed=3)
+    lines, texts = number_lines(inks, labels, 40, seed=3)
     for line, text in zip(lines, texts, strict=True):
         assert 3 <= len(text) <= 6
         assert line.shape[0] == 8 and 8 * len(text) <= line.shape[1] <= 10 * len(text) - 2
-    assert numbers(inks, labels, 40, seed=3)[1] == texts
+    assert number_lines(inks, labels, 40, seed=3)[1] == texts
 
 
 def test_made_mnist_like_a_digit_is_20_px_centred_by_mass() -> None:
