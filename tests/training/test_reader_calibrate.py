@@ -4,6 +4,8 @@ classifier's second opinion."""
 from pathlib import Path
 
 import numpy as np
+import typer
+from typer.testing import CliRunner
 
 from digits_core.model import DigitModel
 from digits_core.reading import Box, ReadDigit, Reading
@@ -14,6 +16,7 @@ from training.reader_calibrate import (
     CLASSIFIER,
     ValidationNumbers,
     exact,
+    main,
     realistic_validation,
     surest_errors_text,
 )
@@ -64,3 +67,12 @@ def test_surest_errors_name_the_rank_confidence_and_misreading() -> None:
     text = surest_errors_text(numbers, 1.0, 5)
     assert "touching: 1 at 0.980000 (73102 read 7302), 2 at 0.500000 (56 read 55)" in text
     assert "comb: none" in text
+
+
+def test_the_documented_command_line_is_the_real_one() -> None:
+    # docs/reading.md: `python -m training.reader_calibrate --surest-errors 5`
+    app = typer.Typer(add_completion=False)
+    app.command()(main)
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "--surest-errors" in result.output, result.output
