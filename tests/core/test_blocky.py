@@ -40,8 +40,13 @@ def test_a_blocky_enlargement_comes_out_like_a_smooth_one(
 
 
 def test_a_blocky_enlargement_cut_off_its_grid_is_still_found(sources: list[np.ndarray]) -> None:
-    blocky = enlarged(sources[0], 6.0, Image.Resampling.NEAREST)[3:-2, 5:-1]  # blocks cut
-    assert not np.array_equal(deblocked(blocky), blocky)
+    for source in sources:
+        cut = np.s_[3:-2, 5:-1]  # the first and last blocks cut short
+        blocky = enlarged(source, 6.0, Image.Resampling.NEAREST)[cut]
+        smooth = enlarged(source, 6.0, Image.Resampling.BILINEAR)[cut]
+        redrawn = deblocked(blocky)
+        assert redrawn.shape == blocky.shape
+        assert np.abs(redrawn - smooth).mean() < 0.4 * np.abs(blocky - smooth).mean()
 
 
 @pytest.mark.parametrize(
