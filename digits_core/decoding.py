@@ -103,4 +103,7 @@ def decode_reduced(
         width, height = size
         shrink = work_side / max(width, height)
         image.draft(image.mode, (max(1, round(width * shrink)), max(1, round(height * shrink))))
-    return squared(deblocked(to_grayscale(image)), pixel_aspect(image)), image.size != size
+    reduced = image.size != size
+    # A JPEG decoded at a reduced DCT scale has its 8×8 grid elsewhere: no blocky test there.
+    lossy = image.format == "JPEG" and not reduced
+    return squared(deblocked(to_grayscale(image), lossy=lossy), pixel_aspect(image)), reduced

@@ -270,7 +270,8 @@ def render_line(
     text = "".join(str(int(labels[i])) for i in picks)
     gray, degradation = photographed(rng, sheet, size)
     # A blocky enlargement is re-drawn smooth as an upload's decoding does (digits_core.blocky).
-    return deblocked(gray), text, f"{layout}/{degradation}"
+    lossy = degradation in ("jpeg", "photo")
+    return deblocked(gray, lossy=lossy), text, f"{layout}/{degradation}"
 
 
 def make_lines(

@@ -69,6 +69,7 @@ SINGLE_VIEWS = (
     View(NEAREST, 3.5),
     View(NEAREST, 8.0),
     View(NEAREST, 4.0, quality=60),
+    View(NEAREST, 3.5, quality=40),
     View(BILINEAR, 8.0),
     View(BILINEAR, 4.0, quality=60),
     View(BICUBIC, 4.0),
