@@ -12,6 +12,7 @@ from PIL import Image
 
 from digits_core import morphology
 from digits_core.forms import rule_mask, ruled_page, stroke_width
+from digits_core.tint import tint_mask
 
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
 GRID_SIDE = 32  # the paper/lighting estimate runs on a grid with about this short side
@@ -219,6 +220,9 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> Ink:
         # Grainy paper: a 3×3 mean cuts the grain threefold, so faint strokes stay above it.
         ink = morphology.mean_3x3(ink)
         noise /= 3.0
+    tint = tint_mask(ink, max(NOISE_SIGMAS * noise, 0.1), noise)
+    if tint is not None:  # a form's shaded background is paper, not faint ink
+        ink = np.where(tint, 0.0, ink)
     candidates = ink[ink > max(NOISE_SIGMAS * noise, 0.1)]
     empty = np.zeros(work.shape, dtype=np.int32)
     if candidates.size == 0:

@@ -181,3 +181,22 @@ def blank_form(kind: str) -> bytes:
         for x in range(30, 460, 70):
             coverage[140:180, x : x + 2] = 1.0
     return png(coverage)
+
+
+def tinted_cells(images: list[np.ndarray], field: int = 150, gap: int = 14) -> bytes:
+    """One digit per white entry box of a form printed on a tinted page: the tint (grey level
+    `field`) all around the boxes and `gap` px of it between them."""
+    inks = [ink_of(image, scale=2.5) for image in images]
+    cell, margin = 90, 40
+    height = max(i.shape[0] for i in inks) + 2 * margin
+    width = len(inks) * (cell + gap) - gap + 2 * margin
+    gray = np.full((height, width), float(field), np.float32)
+    for index, ink in enumerate(inks):
+        left = margin + index * (cell + gap)
+        gray[margin - 10 : height - margin + 10, left : left + cell] = 250.0
+        top, x = margin, left + (cell - ink.shape[1]) // 2
+        region = gray[top : top + ink.shape[0], x : x + ink.shape[1]]
+        region -= (region - 20.0) * np.clip(ink, 0, 1)
+    buffer = io.BytesIO()
+    Image.fromarray(gray.astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
