@@ -27,6 +27,35 @@ RULE_COLOURS = np.array(
 MARGIN_RED = np.array([215, 80, 90], dtype=np.float32)
 
 
+# Shaded form backgrounds around white entry boxes: grey, pink, green, blue, buff.
+TINTS = np.array(
+    [[200, 200, 200], [240, 200, 210], [195, 225, 200], [195, 210, 235], [240, 225, 185]],
+    dtype=np.float32,
+)
+
+
+def tint_colour(rng: Rng) -> np.ndarray:
+    """A form's shade, from pale (luma ~225) to strong (luma ~120)."""
+    depth = rng.uniform(0.0, 0.45)
+    return TINTS[rng.integers(len(TINTS))] * (1 - depth) + rng.uniform(-6, 6, 3).astype(np.float32)
+
+
+def tinted(sheet: np.ndarray, boxes: list[tuple[float, float, float, float]], rng: Rng) -> None:
+    """The sheet shaded in a form's tint except in its white entry `boxes` (top, left, tall,
+    wide), which some forms also outline thinly in a deeper shade of the tint."""
+    shade = tint_colour(rng)
+    white = np.zeros(sheet.shape[:2], dtype=bool)
+    for top, left, tall, wide in boxes:
+        white[max(0, round(top)) : round(top + tall), max(0, round(left)) : round(left + wide)] = (
+            True
+        )
+    paper = np.median(sheet.reshape(-1, 3), axis=0)
+    sheet[~white] = sheet[~white] * (shade / np.maximum(paper, 1.0))
+    if rng.random() < 0.3:
+        for top, left, tall, wide in boxes:
+            box(sheet, top, left, tall, wide, rng.uniform(1, 2), shade * 0.8)
+
+
 def form_colour(rng: Rng) -> np.ndarray:
     return FORM_COLOURS[rng.integers(len(FORM_COLOURS))] + rng.uniform(-8, 8, 3).astype(np.float32)
 

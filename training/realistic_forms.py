@@ -60,6 +60,21 @@ def in_box(rng: Rng, digit: np.ndarray) -> bytes:
     return pw.scan_bytes(rng, sheet)
 
 
+def tinted_box(rng: Rng, digit: np.ndarray) -> bytes:
+    """A white entry box on a form shaded in a tint (grey, pink, green, blue or buff, pale to
+    strong): the digit inside, near or over the box's edge."""
+    ink = ink_of(rng, digit, int(rng.integers(30, 131)))
+    h, w = ink.shape
+    inner_h, inner_w = h * rng.uniform(1.0, 1.6), max(w, 0.55 * h) * rng.uniform(1.1, 1.9)
+    pad = int(max(inner_h, inner_w) * rng.uniform(0.2, 0.7)) + 4
+    sheet = blank(rng, int(inner_h) + 2 * pad, int(inner_w) + 2 * pad)
+    pw.tinted(sheet, [(pad, pad, inner_h, inner_w)], rng)
+    top = pad + (inner_h - h) / 2 + rng.uniform(-0.2, 0.2) * inner_h
+    left = pad + (inner_w - w) / 2 + rng.uniform(-0.2, 0.2) * inner_w
+    sheet = pw.composite(sheet, layer(sheet.shape[:2], ink, top, left), rng)
+    return pw.scan_bytes(rng, sheet)
+
+
 def comb_cell(rng: Rng, digit: np.ndarray) -> bytes:
     """One cell of an open comb: a baseline and two ticks, the digit sitting on (or through)
     the baseline, sometimes over a tick."""
@@ -157,6 +172,8 @@ FORMS = {
     "bilevel_g4": bilevel_g4,
     "low_resolution": low_resolution,
     "phone_photo": phone_photo,
+    # Added later: last, so the seeds (by position) of the conditions above stay the same.
+    "tinted_box": tinted_box,
 }
 FORM_DESCRIPTIONS = {
     "box": "closed printed box, 1–3 px, black/blue/red dropout/grey; digit inside, touching "
@@ -168,4 +185,6 @@ FORM_DESCRIPTIONS = {
     "bilevel_g4": "1-bit G4 TIFF scan, digit 10–30 px, threshold or dither, 40 % standard fax mode",
     "low_resolution": "rendered 8–16 px tall, upscaled 2–8× (nearest/bilinear/bicubic)",
     "phone_photo": "phone photo: cast shadow, mild perspective, JPEG 12–40",
+    "tinted_box": "white entry box on a form shaded grey/pink/green/blue/buff (luma ~120–225), "
+    "some outlined; digit inside or over the edge",
 }

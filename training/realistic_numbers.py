@@ -129,6 +129,16 @@ def box_row(rng: Rng, digits: list[np.ndarray]) -> bytes:
     return pw.scan_bytes(rng, pw.composite(sheet, ink, rng))
 
 
+def tinted_boxes(rng: Rng, digits: list[np.ndarray]) -> bytes:
+    """One digit per white entry box on a form shaded in a tint; the boxes adjacent (a thin
+    strip of tint between them) or apart."""
+    sheet, ink, lefts, cell, top, base = cells_row(rng, digits, closed=True)
+    strip = cell * rng.uniform(0.03, 0.12) if rng.random() < 0.5 else 0.0
+    boxes = [(top, left + strip / 2, base - top, cell - strip) for left in lefts]
+    pw.tinted(sheet, boxes, rng)
+    return pw.scan_bytes(rng, pw.composite(sheet, ink, rng))
+
+
 def spaced_gaps(rng: Rng, count: int) -> list[float]:
     return [
         rng.uniform(-0.05, 0.0) if rng.random() < 0.2 else rng.uniform(0.05, 0.4)
@@ -210,5 +220,12 @@ NUMBERS: dict[str, tuple[NumberScene, tuple[int, int], str]] = {
         crooked_number,
         (2, 8),
         "2–8 digits, spaced or touching, on a page turned 5–35° (fed askew, photographed)",
+    ),
+    # Added later: last, so the seeds (by position) of the conditions above stay the same.
+    "numbers_tinted": (
+        tinted_boxes,
+        (4, 10),
+        "4–10 digits, one per white box on a tinted form, boxes adjacent (thin tint strips) "
+        "or apart",
     ),
 }

@@ -131,3 +131,14 @@ def test_a_turned_page_keeps_its_ink_and_paper(dtype: type) -> None:
     dark = np.argwhere(turned.min(axis=2) < 60)
     slope = np.polyfit(dark[:, 1], dark[:, 0], 1)[0]
     assert np.degrees(np.arctan(-slope)) == pytest.approx(30, abs=2)  # risen to the right
+
+
+def test_a_tinted_form_is_shaded_outside_its_white_boxes() -> None:
+    for seed in range(20):
+        sheet = np.full((60, 100, 3), 250.0, np.float32)
+        pw.tinted(sheet, [(10, 10, 40, 30), (10, 50, 40, 30)], np.random.default_rng(seed))
+        luma = sheet.mean(axis=2)
+        assert np.allclose(luma[13:47, 13:37], 250.0)  # inside a box (an outline is 1–2 px)
+        assert np.allclose(luma[13:47, 53:77], 250.0)
+        shade = np.concatenate([luma[:8].ravel(), luma[:, :8].ravel(), luma[13:47, 42:48].ravel()])
+        assert shade.max() < 245.0 and np.ptp(shade) < 1.0  # the tint, evenly, between them too
