@@ -4,10 +4,11 @@ Many forms print their fields as white boxes on a tinted (grey, pink, green) pag
 estimate (`digits_core.ink.paper_level`) follows the brightest paper within a wide window, so
 near the white boxes the tint reads as faint ink: a glow around the boxes and grey bars between
 them, which the reader takes for "1"s (validation numbers in white boxes on tinted forms: 55 %
-read; 2585 read "261815").
+read, 90 % with this; 2585 read "261815").
 
-A tint is told from writing by two things. It is flat: well below the strokes' level and even
-over every 5×5 window, where a stroke's rim is a ramp. And it lies behind the writing:
+A tint is told from writing by two things. It is pale and flat: well below the strokes' level,
+lighter than any printed shade is dark, and even over every 5×5 window, where a stroke's rim is
+a ramp. And it lies behind the writing:
 its box holds most of the strokes, as the shade around and between white boxes holds the digits
 written in them; a faint stroke beside a dark printed box holds none. The faint ink connected to
 a tint, up to the tint's own level, is paper; strokes crossing it are darker and stay. Pages
