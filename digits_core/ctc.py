@@ -25,7 +25,8 @@ def single_digit_probabilities(scores: np.ndarray, frames: np.ndarray) -> np.nda
     inside = digit[:, 0].copy()
     after = np.zeros_like(inside)
     log_scale = np.zeros((count, 1))
-    for t in range(1, scores.shape[1]):
+    # Frames past every line's own (a batch's padding) change nothing: stop at the longest.
+    for t in range(1, min(scores.shape[1], int(frames.max(initial=1)))):
         live = (t < frames)[:, np.newaxis]
         step_blank, step_digit = blank[:, t : t + 1], digit[:, t]
         new_before = before * step_blank

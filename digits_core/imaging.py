@@ -111,7 +111,7 @@ def crop_ink(
     outer_left = max(0, left - margin) if columns is None else left
     outer_right = min(width, right + margin) if columns is None else right
     window = found.labels[top:bottom, outer_left:outer_right]
-    own = morphology.max_filter(np.isin(window, labels), 3)
+    own = morphology.max_filter(np.concatenate(([False], chosen))[window], 3)
     crop = found.ink[top:bottom, outer_left:outer_right] * own
     # The box is the extent of every non-zero pixel, rim included, as MNIST's was.
     rows = np.flatnonzero(crop.any(axis=1))
@@ -132,7 +132,7 @@ def looks_like_digit(found: Ink, labels: np.ndarray) -> bool:
     tall, wide = bottom - top, right - left
     if max(tall, wide) < max(MIN_DIGIT_PX, MIN_DIGIT_SHARE * max(found.labels.shape)):
         return False
-    own = np.isin(found.labels[top:bottom, left:right], labels)
+    own = np.concatenate(([False], chosen))[found.labels[top:bottom, left:right]]
     ys, xs = np.nonzero(own)
     variances = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
     spread = float(np.sqrt(max(variances[0] * variances[1], 1e-9)))

@@ -111,7 +111,7 @@ def line_of(found: Ink, *, level: bool = False) -> Line | None:
     `level`: a line written askew is turned level first (`digits_core.tilt`)."""
     if found.count == 0:
         return None
-    own = np.isin(found.labels, np.arange(1, found.count + 1))
+    own = found.labels > 0  # every label is a kept component
     rows = np.flatnonzero(own.any(axis=1))
     cols = np.flatnonzero(own.any(axis=0))
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
