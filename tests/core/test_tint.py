@@ -54,6 +54,19 @@ def test_a_number_in_tinted_boxes_reads_right(picks: tuple[list[np.ndarray], str
     assert reading[0].text == text
 
 
+@pytest.fixture
+def found(monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray | None]:
+    """Every tint mask the ink analysis finds while the test runs (None: no tint)."""
+    masks: list[np.ndarray | None] = []
+
+    def recorded(*args: object) -> np.ndarray | None:
+        masks.append(tint_mask(*args))
+        return masks[-1]
+
+    monkeypatch.setattr(ink_module, "tint_mask", recorded)
+    return masks
+
+
 def faint_in_dark_box(image: np.ndarray, weight: float) -> np.ndarray:
     """A broad, faint pencil digit (ink a third of the paper's darkness, strokes ~9 px)
     inside a printed black box: its strokes are flat, wide and fainter than the box."""
@@ -69,16 +82,9 @@ def faint_in_dark_box(image: np.ndarray, weight: float) -> np.ndarray:
 
 @pytest.mark.parametrize("weight", [0.3, 0.45])
 def test_a_faint_broad_digit_in_a_dark_box_is_no_tint(
-    mnist_test: tuple[np.ndarray, np.ndarray], weight: float, monkeypatch: pytest.MonkeyPatch
+    mnist_test: tuple[np.ndarray, np.ndarray], weight: float, found: list[np.ndarray | None]
 ) -> None:
     images, _ = mnist_test
-    found: list[np.ndarray | None] = []
-
-    def recorded(*args: object) -> np.ndarray | None:
-        found.append(tint_mask(*args))
-        return found[-1]
-
-    monkeypatch.setattr(ink_module, "tint_mask", recorded)
     for image in images[:10]:
         kept = analyse(faint_in_dark_box(image, weight))
         assert kept.count >= 1
@@ -105,16 +111,9 @@ def pale_and_dark_on_a_comb(images: list[np.ndarray]) -> np.ndarray:
 
 
 def test_pale_digits_beside_dark_ones_are_no_tint(
-    mnist_test: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+    mnist_test: tuple[np.ndarray, np.ndarray], found: list[np.ndarray | None]
 ) -> None:
     images, _ = mnist_test
-    found: list[np.ndarray | None] = []
-
-    def recorded(*args: object) -> np.ndarray | None:
-        found.append(tint_mask(*args))
-        return found[-1]
-
-    monkeypatch.setattr(ink_module, "tint_mask", recorded)
     for start in range(0, 30, 6):
         kept = analyse(pale_and_dark_on_a_comb(list(images[start : start + 6])), least=28)
         assert kept.count >= 5
