@@ -31,7 +31,8 @@ SAMPLE_PIXELS = 5_000  # whether a page may have a tint is measured on about thi
 
 
 def flat_faint(ink: np.ndarray, floor: float, top: float, noise: float) -> np.ndarray:
-    """Ink above `floor` but below FAINT_SHARE of `top` whose window is even."""
+    """Ink above `floor`, below FAINT_SHARE of `top` and below PALEST_SHADE, whose
+    FLAT_WINDOW-wide window is even."""
     faint = (ink > floor) & (ink < min(FAINT_SHARE * top, PALEST_SHADE))
     spread = morphology.max_filter(ink, FLAT_WINDOW) + morphology.max_filter(-ink, FLAT_WINDOW)
     return faint & (spread <= np.maximum(FLAT_SPREAD * ink, 3.0 * noise))
