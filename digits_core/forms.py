@@ -224,27 +224,67 @@ def vertical_rules(
 ) -> np.ndarray:
     """The vertical rules among the tall ink: each meets horizontal `rules` at two places or
     more (box sides, grid and margin lines), or is one of a row of equal ticks standing on a
-    rule (a comb). A "1" that touches a rule does neither."""
+    rule (a comb). A "1" that touches a rule does neither.
+
+    A rule is found in pieces, its thin stretches: where a digit crosses it or runs along it the
+    ink is thicker, which splits it there (and keeps the digit's pixels). Pieces in one column
+    line, one above the other, are one rule. Taken whole, a side that a digit touched was one
+    component with the digit's stroke, too thick to be a rule, and stayed, read as a "1".
+    """
     found = np.zeros_like(mask, dtype=bool)
-    labels, count = morphology.label(tall)
+    thick_along = runs(mask)  # horizontal thickness through each pixel
+    thin = tall & (thick_along <= rule_thickness + CROSS_MARGIN)
+    pieces, count = morphology.label(thin)
     if not count:
         return found
-    thick_along = runs(mask)  # horizontal thickness through each pixel
-    thickness_of = morphology.median_by_label(thick_along, labels, count)
-    near = morphology.dilate(rules, iterations=MEET_PX)
-    # Distinct places where each vertical candidate touches a horizontal rule.
-    places, place_count = morphology.label(near & tall)
-    touching = places > 0
-    pairs = np.unique(labels[touching].astype(np.int64) * (place_count + 1) + places[touching])
-    meetings = np.bincount(pairs // (place_count + 1), minlength=count + 1)[1:]
-    spans = morphology.boxes(labels, count)
-    lengths = np.array([r.stop - r.start for r, _ in spans])
-    thin = thickness_of <= rule_thickness + CROSS_MARGIN
-    ticks = thin & (meetings == 1)
+    spans = morphology.box_array(pieces, count)  # top, bottom, left, right
+    line_of = column_lines(spans, rule_thickness)
+    lines = int(line_of.max()) + 1
+    # The places where each line meets horizontal rules: the rows of its pixels near a rule,
+    # in bands; a band ends where the line runs on farther than a rule is thick.
+    near = morphology.dilate(rules, iterations=MEET_PX) & thin
+    rows, cols = np.nonzero(near)
+    meet = np.unique(line_of[pieces[rows, cols] - 1].astype(np.int64) * mask.shape[0] + rows)
+    which, at = meet // mask.shape[0], meet % mask.shape[0]
+    starts = np.ones(meet.size, dtype=bool)
+    starts[1:] = (which[1:] != which[:-1]) | (np.diff(at) > rule_thickness + 2 * MEET_PX + 1)
+    meetings = np.bincount(which[starts], minlength=lines)
+    tops = np.full(lines, mask.shape[0])
+    bottoms = np.zeros(lines, dtype=np.int64)
+    np.minimum.at(tops, line_of, spans[:, 0])
+    np.maximum.at(bottoms, line_of, spans[:, 1])
+    lengths = bottoms - tops
+    ticks = meetings == 1
     usual = np.median(lengths[ticks]) if ticks.sum() >= COMB_TICKS else 0.0
-    for number in np.flatnonzero(thin & (meetings > 0)):
-        comb = ticks[number] and abs(lengths[number] - usual) <= TICK_SPREAD * usual
-        if meetings[number] >= 2 or comb:
-            own = labels == number + 1
-            found |= own & (thick_along <= thickness_of[number] + CROSS_MARGIN)
+    comb = ticks & (np.abs(lengths - usual) <= TICK_SPREAD * usual)
+    rule_lines = (meetings >= 2) | comb
+    if rule_lines.any():
+        keep = np.concatenate(([False], rule_lines[line_of]))
+        found = keep[pieces]
     return found
+
+
+def column_lines(spans: np.ndarray, rule_thickness: float) -> np.ndarray:
+    """Pieces [count, 4] (top, bottom, left, right) → the column line each belongs to: pieces
+    whose centres are within a rule's width of each other and that stand one above the other
+    (overlapping by at most MEET_PX rows) are one line."""
+    centres = (spans[:, 2] + spans[:, 3]) / 2.0
+    reach = rule_thickness + CROSS_MARGIN + 1
+    line_of = np.full(len(spans), -1)
+    lines: list[list[int]] = []  # members; lines ordered by their first member's centre
+    for piece in np.argsort(centres, kind="stable"):
+        line_of[piece] = len(lines)
+        for number in reversed(range(len(lines))):
+            members = lines[number]
+            if centres[piece] - centres[members[0]] > reach:
+                break  # every earlier line lies farther to the left
+            overlap = np.minimum(spans[members, 1], spans[piece, 1]) - np.maximum(
+                spans[members, 0], spans[piece, 0]
+            )
+            if (overlap <= MEET_PX).all():
+                line_of[piece] = number
+                break
+        if line_of[piece] == len(lines):
+            lines.append([])
+        lines[line_of[piece]].append(int(piece))
+    return line_of

@@ -89,6 +89,28 @@ def test_a_closed_box_comes_off_and_the_digit_stays(
         assert not (found & sheet & ~box).any()
 
 
+@pytest.mark.parametrize("picks", [(1, 7, 4), (0, 9, 5)])
+def test_box_sides_that_run_through_digits_come_off(
+    digits: list[np.ndarray], picks: tuple[int, ...]
+) -> None:
+    # A box row whose sides run down each digit's most inked column: the side meets the
+    # digit's stroke and becomes one shape with it (a "1" read where the side stayed).
+    sides = [4 + 120 * k for k in range(len(picks) + 1)]
+    sheet = np.zeros((160, sides[-1] + 120), dtype=bool)
+    for side, pick in zip(sides[1:], picks, strict=True):
+        digit = digits[pick]
+        left = side - int(digit.sum(axis=0).argmax())
+        sheet[24 : 24 + digit.shape[0], left : left + digit.shape[1]] |= digit
+    box = np.zeros_like(sheet)
+    box[10:12, sides[0] : sides[-1] + 2] = box[150:152, sides[0] : sides[-1] + 2] = True
+    for side in sides:
+        box[10:152, side : side + 2] = True
+    found = rule_mask(sheet | box)
+    # Beside a stroke a side is one run with it, and stays: a few pixels a side.
+    assert found[box & ~sheet].mean() > 0.95
+    assert not (found & sheet & ~box).any()
+
+
 def test_strokes_that_cross_ruled_lines_survive(digits: list[np.ndarray]) -> None:
     for digit in digits:
         sheet = page([digit])
