@@ -8,13 +8,16 @@ pen; a shorter one (a box around one digit) only if it is clearly thinner than t
 strokes, by a share and by whole pixels, so a digit's own bar stays (at MNIST size a pen is
 2–3 px and a bar one pixel thinner is still the pen's). Where a stroke crosses a rule the ink
 there is thicker than the rule, and it is kept: the digit stays whole and only the rule between
-strokes goes.
+strokes goes. Rules are followed at a few slopes a scan may have (`runs.SKEWS`, ~1.7°); on a
+form fed further askew, also at the page's own slope (`runs.askew_slopes`), and its vertical
+rules at the lean that goes with it.
 """
 
 import numpy as np
 
 from digits_core import morphology
 from digits_core.dashes import dashed_rules
+from digits_core.runs import RULED_SKEWS, SKEWS, askew_slopes, bridged, runs, skewed_runs
 
 RULE_SHARE = 0.5  # a horizontal rule spans at least this share of the ink's width ...
 MIN_RULE_PX = 8  # ... and at least this many pixels
@@ -29,68 +32,6 @@ CROSS_MARGIN = 1  # ink thicker than the rule by more than this is a stroke cros
 MEET_PX = 2  # a vertical rule meets a horizontal one when its end is this close to it
 COMB_TICKS = 3  # this many ticks standing on rules make a comb ...
 TICK_SPREAD = 0.2  # ... and its ticks are this close to their median length
-SKEWS = (-0.03, -0.015, 0.0, 0.015, 0.03)  # slopes a scanned rule may have (up to ~1.7°)
-# Finer, for ruled pages, where a thin rule is also followed a row up or down.
-RULED_SKEWS = (-0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03)
-
-
-def runs(mask: np.ndarray) -> np.ndarray:
-    """Per pixel, the length of the horizontal run of True it belongs to (0 off the mask)."""
-    height, width = mask.shape
-    # One paper column after each row, so no run continues onto the next row.
-    padded = np.zeros((height, width + 1), dtype=bool)
-    padded[:, :-1] = mask
-    flat = padded.ravel()
-    edges = np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1, [flat.size]))
-    lengths = np.diff(edges)  # ink and paper runs, alternating
-    per_pixel = np.repeat(lengths, lengths)
-    per_pixel[~flat] = 0
-    return per_pixel.reshape(height, width + 1)[:, :-1]
-
-
-def skewed_runs(
-    mask: np.ndarray, slopes: tuple[float, ...] = SKEWS, leeway: bool = False
-) -> np.ndarray:
-    """Per pixel, the longest run along a row it belongs to once the page is sheared by any of
-    `slopes` (one-pixel breaks bridged): a rule scanned slightly askew steps a row every so
-    often, and stays one run. With `leeway`, a row up or down counts too: a thin rule askew
-    by half a step of `slopes` moves a row every few hundred pixels, and would break there."""
-    height, width = mask.shape
-    best = np.zeros(mask.shape, dtype=np.int64)
-    for slope in slopes:
-        shift = np.round(-slope * np.arange(width)).astype(int)
-        shift -= shift.min()
-        # The shift is constant over blocks of columns: shear block by block with slices.
-        edges = np.flatnonzero(np.diff(shift)) + 1
-        blocks = list(zip(np.r_[0, edges], np.r_[edges, width], strict=True))
-        sheared = np.zeros((height + int(shift.max()), width), dtype=bool)
-        for start, stop in blocks:
-            sheared[shift[start] : shift[start] + height, start:stop] = mask[:, start:stop]
-        if leeway:
-            near = sheared.copy()
-            near[1:] |= sheared[:-1]
-            near[:-1] |= sheared[1:]
-            sheared = near
-        lengths = runs(bridged(sheared, 1))
-        for start, stop in blocks:
-            back = lengths[shift[start] : shift[start] + height, start:stop]
-            np.maximum(best[:, start:stop], back, out=best[:, start:stop])
-    return best
-
-
-def bridged(mask: np.ndarray, axis: int) -> np.ndarray:
-    """The mask with gaps of up to two pixels along `axis` closed (dashed or broken scan lines).
-
-    A binary closing with a 3-pixel line, written as shifts: scipy's generic closing cost ~10×
-    more and this runs a dozen times per image. As there, the first and last pixel never close.
-    """
-    along = np.moveaxis(mask, axis, -1)
-    grown = along.copy()
-    grown[..., 1:] |= along[..., :-1]
-    grown[..., :-1] |= along[..., 1:]
-    closed = along.copy()
-    closed[..., 1:-1] |= grown[..., :-2] & grown[..., 1:-1] & grown[..., 2:]
-    return np.moveaxis(closed, -1, axis)
 
 
 def stroke_width(mask: np.ndarray, exclude: np.ndarray) -> float:
@@ -118,11 +59,16 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     ink_height, ink_width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    long, short = horizontal_candidates(mask, int(ink_height), int(ink_width))
-    long |= dashed_rules(mask, int(ink_height), SKEWS)
+    long, short, slopes = horizontal_candidates(mask, int(ink_height), int(ink_width))
+    long |= dashed_rules(mask, int(ink_height), SKEWS + slopes)
     if not (long.any() or short.any()):
         return none  # most single digits: no bar is long enough to be a rule
     down = runs(bridged(mask, 0).T).T * mask
+    # On a page fed askew its vertical rules lean the other way by as much: followed so.
+    lean = -slopes[len(slopes) // 2] if slopes else 0.0
+    if slopes:
+        leaning = skewed_runs(mask.T, tuple(-slope for slope in slopes), leeway=True).T
+        down = np.maximum(down, leaning * mask)
     tall = down >= max(MIN_RULE_PX, TICK_SHARE * ink_height)
     thick_down = runs(mask.T).T  # vertical thickness through each pixel
     width = stroke_width(mask, long | short | tall)
@@ -142,7 +88,7 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
     if not rules.any():
         return rules
     rule_thickness = float(np.median(thick_down[rules]))
-    upright = vertical_rules(mask, rules, tall, rule_thickness)
+    upright = vertical_rules(mask, rules, tall, rule_thickness, lean)
     # Where two rules cross, each takes the other for a crossing stroke and keeps the pixel:
     # a pixel with horizontal rule on both sides and vertical rule above and below is rule.
     reach = int(np.ceil(rule_thickness)) + CROSS_MARGIN
@@ -188,9 +134,10 @@ def page_wide_twice(lengths: np.ndarray) -> bool:
 
 def horizontal_candidates(
     mask: np.ndarray, ink_height: int, ink_width: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(long, short): ink on horizontal runs longer than any digit (slanted a little), and on
-    runs long enough for a box's side."""
+) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """(long, short, slopes): ink on horizontal runs longer than any digit (slanted a little),
+    on runs long enough for a box's side, and the slopes of a page fed askew (`askew_slopes`)
+    its rules were also followed at."""
     flat = runs(bridged(mask, 1)) * mask
     # A run, sheared or not, never spans more than the ink's width: most single digits cannot
     # hold a page-wide or longer-than-a-digit rule, and skip the sheared runs.
@@ -198,8 +145,12 @@ def horizontal_candidates(
     may_be_long = ink_width >= (SHORT_HEIGHTS if may_be_ruled else LONG_HEIGHTS) * ink_height
     if may_be_ruled or may_be_long:
         askew = skewed_runs(mask) * mask  # only for rules longer than a digit: bars slant too
+        slopes = askew_slopes(mask)
+        if slopes:
+            # A rotated scan's rule wavers by a row as it steps: a row up or down counts.
+            askew = np.maximum(askew, skewed_runs(mask, slopes, leeway=True) * mask)
     else:
-        askew = np.zeros(mask.shape, dtype=np.int64)
+        askew, slopes = np.zeros(mask.shape, dtype=np.int64), ()
     shortest = max(MIN_RULE_PX, RULE_SHARE * ink_width)
     ruled = page_wide_twice(askew)
     # Between two of SKEWS a thin rule is askew by up to half a step, and on a page this wide
@@ -216,11 +167,11 @@ def horizontal_candidates(
     longest = (SHORT_HEIGHTS if ruled else LONG_HEIGHTS) * ink_height
     long = askew >= max(shortest, longest)
     short = flat >= max(shortest, SHORT_HEIGHTS * ink_height)
-    return long, short
+    return long, short, slopes
 
 
 def vertical_rules(
-    mask: np.ndarray, rules: np.ndarray, tall: np.ndarray, rule_thickness: float
+    mask: np.ndarray, rules: np.ndarray, tall: np.ndarray, rule_thickness: float, lean: float
 ) -> np.ndarray:
     """The vertical rules among the tall ink: each meets horizontal `rules` at two places or
     more (box sides, grid and margin lines), or is one of a row of equal ticks standing on a
@@ -238,7 +189,7 @@ def vertical_rules(
     if not count:
         return found
     spans = morphology.box_array(pieces, count)  # top, bottom, left, right
-    line_of = column_lines(spans, rule_thickness)
+    line_of = column_lines(spans, rule_thickness, lean)
     lines = int(line_of.max()) + 1
     # The places where each line meets horizontal rules: the rows of its pixels near a rule,
     # in bands; a band ends where the line runs on farther than a rule is thick.
@@ -264,11 +215,11 @@ def vertical_rules(
     return found
 
 
-def column_lines(spans: np.ndarray, rule_thickness: float) -> np.ndarray:
+def column_lines(spans: np.ndarray, rule_thickness: float, lean: float) -> np.ndarray:
     """Pieces [count, 4] (top, bottom, left, right) → the column line each belongs to: pieces
-    whose centres are within a rule's width of each other and that stand one above the other
-    (overlapping by at most MEET_PX rows) are one line."""
-    centres = (spans[:, 2] + spans[:, 3]) / 2.0
+    whose centres are within a rule's width of each other (on lines x = c + lean · y) and that
+    stand one above the other (overlapping by at most MEET_PX rows) are one line."""
+    centres = (spans[:, 2] + spans[:, 3]) / 2.0 - lean * (spans[:, 0] + spans[:, 1]) / 2.0
     reach = rule_thickness + CROSS_MARGIN + 1
     line_of = np.full(len(spans), -1)
     lines: list[list[int]] = []  # members; lines ordered by their first member's centre

@@ -5,8 +5,9 @@ import pytest
 from PIL import Image
 
 from digits_core.dashes import crowded_rows, dashed_rules
-from digits_core.forms import SKEWS, rule_mask
+from digits_core.forms import rule_mask
 from digits_core.ink import analyse
+from digits_core.runs import SKEWS
 
 
 def digit_mask(image: np.ndarray, scale: int = 3) -> np.ndarray:

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from digits_core.forms import bridged, rule_mask, runs, skewed_runs
+from digits_core.forms import rule_mask
 from digits_core.ink import analyse
 
 
@@ -29,35 +29,6 @@ def digits(mnist_test: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
     images, labels = mnist_test
     picks = [int(np.flatnonzero(labels == d)[0]) for d in range(10)]
     return [digit_mask(images[i]) for i in picks]
-
-
-def test_runs_measure_each_pixels_horizontal_run() -> None:
-    mask = np.array([[1, 1, 0, 1, 1, 1], [0, 1, 0, 0, 0, 0]], dtype=bool)
-    assert runs(mask).tolist() == [[2, 2, 0, 3, 3, 3], [0, 1, 0, 0, 0, 0]]
-
-
-def test_runs_do_not_continue_onto_the_next_row() -> None:
-    mask = np.array([[0, 1, 1], [1, 1, 0]], dtype=bool)
-    assert runs(mask).tolist() == [[0, 2, 2], [2, 2, 0]]
-    assert runs(mask.T).T.tolist() == [[0, 2, 1], [1, 2, 0]]
-
-
-@pytest.mark.parametrize("axis", [0, 1])
-def test_bridging_is_a_binary_closing_with_a_three_pixel_line(axis: int) -> None:
-    rng = np.random.default_rng(axis)
-    line = np.ones((3, 1) if axis == 0 else (1, 3), dtype=bool)
-    for _ in range(50):
-        mask = rng.random(tuple(rng.integers(1, 40, 2))) < rng.random()
-        closed = mask | ndimage.binary_closing(mask, structure=line)
-        assert np.array_equal(bridged(mask, axis), closed)
-
-
-def test_a_rule_scanned_askew_is_one_long_run() -> None:
-    mask = np.zeros((20, 100), dtype=bool)
-    columns = np.arange(100)
-    mask[5 + np.round(0.03 * columns).astype(int), columns] = True
-    assert runs(mask).max() <= 34  # it steps down a row every ~33 columns
-    assert skewed_runs(mask)[mask].min() == 100
 
 
 def test_clean_digits_lose_nothing(digits: list[np.ndarray]) -> None:
@@ -107,6 +78,26 @@ def test_box_sides_that_run_through_digits_come_off(
         box[10:152, side : side + 2] = True
     found = rule_mask(sheet | box)
     # Beside a stroke a side is one run with it, and stays: a few pixels a side.
+    assert found[box & ~sheet].mean() > 0.95
+    assert not (found & sheet & ~box).any()
+
+
+@pytest.mark.parametrize("degrees", [-3.5, -2.5, 2.0, 3.0])
+def test_a_box_row_fed_askew_comes_off(digits: list[np.ndarray], degrees: float) -> None:
+    # Beyond the rule finder's own slopes (~1.7°), a form's rules are followed at the slope
+    # of its fullest row of ink, and its box sides at the lean that goes with it.
+    sheet = page(digits[2:6])
+    box = np.zeros_like(sheet)
+    box[10:12, 4:486] = box[150:152, 4:486] = True
+    for x in range(4, 490, 120):
+        box[10:152, x : x + 2] = True
+
+    def turned(mask: np.ndarray) -> np.ndarray:
+        image = Image.fromarray(np.pad(mask, 40).astype(np.uint8) * 255)
+        return np.asarray(image.rotate(degrees, Image.Resampling.NEAREST)) > 127
+
+    sheet, box = turned(sheet), turned(box)
+    found = rule_mask(sheet | box)
     assert found[box & ~sheet].mean() > 0.95
     assert not (found & sheet & ~box).any()
 
