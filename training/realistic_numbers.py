@@ -111,22 +111,37 @@ def cells_row(
     return sheet, ink, [pad + x for x in lefts], cell, top, base
 
 
-def comb_field(rng: Rng, digits: list[np.ndarray]) -> bytes:
+def comb_sheet(rng: Rng, digits: list[np.ndarray]) -> np.ndarray:
     """One digit per cell of an open comb (baseline + ticks 25–90 % of the cell height)."""
     sheet, ink, lefts, cell, top, base = cells_row(rng, digits, closed=False)
     edges = [*lefts, lefts[-1] + cell]
     tick = (base - top) * rng.uniform(0.25, 0.9)
     pw.comb(sheet, base, edges, tick, rng.uniform(1, 3), pw.form_colour(rng))
-    return pw.scan_bytes(rng, pw.composite(sheet, ink, rng))
+    return pw.composite(sheet, ink, rng)
 
 
-def box_row(rng: Rng, digits: list[np.ndarray]) -> bytes:
+def comb_field(rng: Rng, digits: list[np.ndarray]) -> bytes:
+    return pw.scan_bytes(rng, comb_sheet(rng, digits))
+
+
+def box_sheet(rng: Rng, digits: list[np.ndarray]) -> np.ndarray:
     """One digit per closed box, boxes sharing their sides or spaced apart."""
     sheet, ink, lefts, cell, top, base = cells_row(rng, digits, closed=True)
     line, colour = rng.uniform(1, 3), pw.form_colour(rng)
     for left in lefts:
         pw.box(sheet, top, left, base - top, cell, line, colour)
-    return pw.scan_bytes(rng, pw.composite(sheet, ink, rng))
+    return pw.composite(sheet, ink, rng)
+
+
+def box_row(rng: Rng, digits: list[np.ndarray]) -> bytes:
+    return pw.scan_bytes(rng, box_sheet(rng, digits))
+
+
+def form_askew(rng: Rng, digits: list[np.ndarray]) -> bytes:
+    """A comb field or a box row on a form fed askew: turned 1.5–5° either way, beyond the
+    slopes the rule finder always tries (~1.7°) up to where a feeder would jam."""
+    sheet = (comb_sheet if rng.random() < 0.5 else box_sheet)(rng, digits)
+    return pw.scan_bytes(rng, pw.turned(sheet, rng.uniform(1.5, 5) * rng.choice([-1, 1])))
 
 
 def tinted_boxes(rng: Rng, digits: list[np.ndarray]) -> bytes:
@@ -227,5 +242,10 @@ NUMBERS: dict[str, tuple[NumberScene, tuple[int, int], str]] = {
         (4, 10),
         "4–10 digits, one per white box on a tinted form, boxes adjacent (thin tint strips) "
         "or apart",
+    ),
+    "form_askew": (
+        form_askew,
+        (4, 10),
+        "4–10 digits in a comb field or box row on a form fed askew, turned 1.5–5°",
     ),
 }
