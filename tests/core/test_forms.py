@@ -102,6 +102,27 @@ def test_a_box_row_fed_askew_comes_off(digits: list[np.ndarray], degrees: float)
     assert not (found & sheet & ~box).any()
 
 
+def test_a_row_of_boxes_set_apart_comes_off(digits: list[np.ndarray]) -> None:
+    # Each box's top is shorter than half the row, too short for a rule alone; together the
+    # tops span the row.
+    sheet = page(digits[3:8])
+    boxes = np.zeros_like(sheet)
+    for left in range(4, sheet.shape[1] - 120, 120):
+        boxes[10:12, left : left + 106] = boxes[150:152, left : left + 106] = True
+        boxes[10:152, left : left + 2] = boxes[10:152, left + 104 : left + 106] = True
+    found = rule_mask(sheet | boxes)
+    assert found[boxes & ~sheet].mean() > 0.95
+    assert not (found & sheet & ~boxes).any()
+
+
+@pytest.mark.parametrize("digit", [2, 5, 7])
+def test_bars_in_one_row_stay(digits: list[np.ndarray], digit: int) -> None:
+    # The same digit five times: its bars line up across the row like box sides set apart,
+    # but they are as thick as the pen.
+    assert not rule_mask(page([digits[digit]] * 5)).any()
+    assert not rule_mask(page([digits[digit]] * 5, cell=112)).any()  # side by side
+
+
 def test_strokes_that_cross_ruled_lines_survive(digits: list[np.ndarray]) -> None:
     for digit in digits:
         sheet = page([digit])
