@@ -20,6 +20,7 @@ from tests.utils.paperwork import (
     shrunk,
     spaced,
     touching,
+    turned,
 )
 
 COUNT = 12
@@ -63,6 +64,17 @@ def test_comb_fields_are_read_cell_by_cell(
 ) -> None:
     cases = numbers(mnist_test, seed=11)
     texts = read_all(client, [comb_field(images) for images, _ in cases])
+    assert_mostly_read(texts, cases)
+
+
+@pytest.mark.parametrize("angle", [3.0, -3.5])
+def test_a_comb_field_fed_askew_is_read_cell_by_cell(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], angle: float
+) -> None:
+    """A comb field on a page turned further than the slopes the rule finder always tries
+    (~1.7°): its rules are followed at the page's own slope, and its ticks lean with it."""
+    cases = numbers(mnist_test, seed=11)
+    texts = read_all(client, [turned(comb_field(images), angle) for images, _ in cases])
     assert_mostly_read(texts, cases)
 
 

@@ -74,10 +74,14 @@ def spaced(images: list[np.ndarray], gap: float) -> bytes:
 def crooked(images: list[np.ndarray], angle: float) -> bytes:
     """Digits a third of a width apart on a page turned `angle` degrees (anticlockwise), as
     a page fed askew into a scanner."""
-    page = Image.fromarray((250 - 230 * written(images, overlap=-0.3, slope=0.0)).astype(np.uint8))
-    turned = page.rotate(angle, resample=Image.BILINEAR, expand=True, fillcolor=250)
+    return turned(png(written(images, overlap=-0.3, slope=0.0)), angle)
+
+
+def turned(data: bytes, angle: float) -> bytes:
+    """The page turned `angle` degrees anticlockwise; the corners it uncovers are paper."""
+    page = Image.open(io.BytesIO(data)).convert("L")
     buffer = io.BytesIO()
-    turned.save(buffer, format="PNG")
+    page.rotate(angle, resample=Image.BILINEAR, expand=True, fillcolor=250).save(buffer, "PNG")
     return buffer.getvalue()
 
 
