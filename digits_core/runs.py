@@ -11,8 +11,8 @@ SKEWS = (-0.03, -0.015, 0.0, 0.015, 0.03)  # slopes a scanned rule may have (up 
 # Finer, for ruled pages, where a thin rule is also followed a row up or down.
 RULED_SKEWS = (-0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03)
 # A form scanned or faxed further askew (up to ~5.7°): its rows of ink are looked for at these
-# slopes, on a sample of its ink, and its rules followed at the slope found, when that is
-# clearly a straighter row than any within SKEWS.
+# slopes, on a sample of its ink, and its rules also followed at the slope of the fullest row
+# when that row is clearly fuller than a row at a typical slope (`askew_slopes`).
 PAGE_SLOPES = np.round(np.arange(-0.1, 0.1001, 0.01), 3)
 FINE_SLOPES = np.round(np.arange(-0.005, 0.0051, 0.001), 3)  # around the best of PAGE_SLOPES
 SLOPE_SAMPLE = 2000  # ink pixels
