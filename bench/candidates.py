@@ -1,5 +1,5 @@
 """`python -m bench.candidates`: the ink-analysis primitives in scipy.ndimage, OpenCV,
-digits_core.morphology (what serving uses: cc3d labels + numpy) and plain numpy + Pillow, timed
+digits_core.morphology (what serving uses: numpy alone) and plain numpy + Pillow, timed
 on one core at the sizes the analysis runs at, with each library's size.
 
 The analysis (digits_core.ink, digits_core.forms) spends its time in: connected components with
@@ -122,7 +122,7 @@ def main() -> None:
             opencv_ops,
             installed_mb("opencv-python-headless") or installed_mb("opencv-python"),
         ),
-        "morphology (cc3d + numpy)": (morphology_ops, installed_mb("connected-components-3d")),
+        "morphology (numpy)": (morphology_ops, 0.0),
         "numpy + Pillow": (pillow_ops, 0.0),
     }
     print("| primitive | size | " + " | ".join(f"{name} µs" for name in libraries) + " |")

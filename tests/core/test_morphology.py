@@ -51,6 +51,49 @@ def test_a_ring_is_filled_but_a_notched_ring_is_not() -> None:
     assert not morphology.fill_holes(notched)[3, 3]
 
 
+def spiral(side: int) -> np.ndarray:
+    """A one-pixel square spiral: one component whose runs join in a long chain."""
+    mask = np.zeros((side, side), dtype=bool)
+    top, left, bottom, right = 0, 0, side - 1, side - 1
+    while top <= bottom and left <= right:
+        mask[top, left : right + 1] = mask[top : bottom + 1, right] = True
+        mask[bottom, left : right + 1] = True
+        mask[top + 2 : bottom + 1, left] = True
+        top, left, bottom, right = top + 2, left + 2, bottom - 2, right - 2
+        if top <= bottom:
+            mask[top - 1, left] = True  # the step into the next turn
+    return mask
+
+
+def comb(teeth: int) -> np.ndarray:
+    """Teeth joined only by a bar at the bottom, and diagonal staircases between them."""
+    mask = np.zeros((40, 4 * teeth), dtype=bool)
+    mask[:, ::4] = True
+    mask[-1] = True
+    for start in range(2, 4 * teeth - 4, 8):
+        mask[np.arange(20), start + np.arange(20) % 2] = True
+    return mask
+
+
+@pytest.mark.parametrize("mask", [spiral(61), spiral(200), comb(50), ~spiral(61), ~comb(50)])
+def test_long_chains_of_runs_label_like_ndimage(mask: np.ndarray) -> None:
+    for eight in (False, True):
+        expected, count = ndimage.label(mask, structure=np.ones((3, 3)) if eight else None)
+        labels, found = morphology.label(mask, eight)
+        assert found == count
+        np.testing.assert_array_equal(labels, expected)
+
+
+def test_a_page_of_specks_labels_like_ndimage() -> None:
+    rng = np.random.default_rng(3)
+    mask = ndimage.binary_dilation(rng.random((600, 500)) < 0.004, iterations=2)
+    for eight in (False, True):
+        expected, count = ndimage.label(mask, structure=np.ones((3, 3)) if eight else None)
+        labels, found = morphology.label(mask, eight)
+        assert found == count > 500
+        np.testing.assert_array_equal(labels, expected)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_labels_boxes_and_medians_match_ndimage(seed: int) -> None:
     rng = np.random.default_rng(seed)

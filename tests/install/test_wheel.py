@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_PACKAGES = ("onnxruntime", "cc3d", "scipy", "fastapi", "uvicorn", "starlette")
+SERVER_PACKAGES = ("onnxruntime", "scipy", "fastapi", "uvicorn", "starlette")
 CLIENT_BUDGET_MB = 120
 
 

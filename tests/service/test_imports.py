@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_SIDE = (
-    *("service", "digits_core", "onnxruntime", "cc3d", "scipy"),
+    *("service", "digits_core", "onnxruntime", "scipy"),
     *("fastapi", "uvicorn", "starlette"),
 )
 
