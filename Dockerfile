@@ -53,12 +53,13 @@ RUN pip --python /opt/venv/bin/python install --no-deps ./client . \
 from uvicorn.config import Config; Config('service.app:create_app', factory=True).load()" \
     && /opt/venv/bin/python -c "import io, numpy as np; from PIL import Image, ImageDraw; \
 from digits_core.decoding import decode_image; from digits_core.single import view_digit; \
-from digits_core.reading import read_lines; from digits_core.model import ReaderModel; \
+from digits_core.numbers import read_lines; from digits_core.model import DigitModel, ReaderModel; \
 from digits_core.contract import READER_MODEL, shipped_model; \
 page = Image.new('L', (600, 200), 255); ImageDraw.Draw(page).text((40, 60), '4711', fill=0); \
 data = io.BytesIO(); page.save(data, 'PNG'); data = data.getvalue(); view_digit(decode_image(data)); \
 reader = ReaderModel.load(shipped_model(READER_MODEL), intra_op_threads=1); \
-read_lines([decode_image(data)], reader.scores, reader.temperature)" \
+read_lines([decode_image(data)], reader.scores, reader.temperature, \
+DigitModel.load(shipped_model('digits.onnx')).predict_batch)" \
     && /opt/venv/bin/digits --help > /dev/null
 
 # ---------------------------------------------------------------------------------------------

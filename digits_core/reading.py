@@ -13,7 +13,7 @@ confidence is its peak probability; the string's is the product of its digits' a
 least sure blank, so a digit the model half saw between two others makes the string unsure.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -23,7 +23,7 @@ from PIL import Image
 from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT
 from digits_core.ctc import log_likelihood
 from digits_core.ink import Ink, analyse
-from digits_core.tilt import Tilt, levelled, line_angle
+from digits_core.tilt import Tilt, axis_angle, levelled, line_angle
 
 INK_HEIGHT = 28  # the line's ink spans this many of the LINE_HEIGHT rows
 PAD_X = 8  # blank columns either side, so the first and last digits get frames of their own
@@ -106,9 +106,11 @@ def resize(ink: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(np.asarray(image.resize((width, height), method)), 0.0, 1.0)
 
 
-def line_of(found: Ink, *, level: bool = False) -> Line | None:
+def line_of(found: Ink, *, level: bool = False, turn: bool = False) -> Line | None:
     """The ink of every kept component as one reader line; None when there is no ink.
-    `level`: a line written askew is turned level first (`digits_core.tilt`)."""
+    `level`: a line written askew is turned level first (`digits_core.tilt.line_angle`).
+    `turn`: the ink turned along its principal axis instead (`digits_core.tilt.axis_angle`);
+    None when that axis is not tilted like a short line's."""
     if found.count == 0:
         return None
     own = found.labels > 0  # every label is a kept component
@@ -119,6 +121,10 @@ def line_of(found: Ink, *, level: bool = False) -> Line | None:
     inked = own[top:bottom, left:right]
     tilt = None
     angle = line_angle(crop, found.labels[top:bottom, left:right]) if level else None
+    if turn:
+        angle = axis_angle(crop)
+        if angle is None:
+            return None
     if angle is not None:
         crop, turn = levelled(crop, angle)
         tilt = turn.scaled(1.0 / found.scale, (left, top))
@@ -167,6 +173,15 @@ def line_view(gray: np.ndarray) -> Line | None:
     """THE line of digits of a page (grayscale 0..255, either polarity) as the reader reads it,
     in serving and in training; None when there is no ink."""
     return line_of(analyse(gray, least=LEAST_SIDE), level=True)
+
+
+def line_views(gray: np.ndarray) -> tuple[Line | None, Line | None]:
+    """`line_view`'s line, and when it was left as written but its ink runs along a tilted
+    axis, the same ink turned along that axis (`digits_core.numbers` reads both), from one
+    analysis."""
+    found = analyse(gray, least=LEAST_SIDE)
+    line = line_of(found, level=True)
+    return line, line_of(found, turn=True) if line is not None and line.tilt is None else None
 
 
 def shifted(line: Line, columns: int) -> Line:
@@ -280,28 +295,3 @@ def decode_twice(pair: tuple[np.ndarray, np.ndarray], line: Line) -> Reading:
 
 # Lines [N, LINE_HEIGHT, W, 1] → frame scores [N, W / FRAME_STEP, BLANK + 1]: the reader model.
 Score = Callable[[np.ndarray], np.ndarray]
-
-
-def read_lines(grays: Sequence[np.ndarray], score: Score, temperature: float) -> list[Reading]:
-    """Every image's line of digits, read twice in ONE model call; no ink reads as no digits."""
-    lines = [line_view(gray) for gray in grays]
-    present = [line for line in lines if line is not None]
-    pairs = score_twice(present, score, temperature) if present else []
-    found = iter(zip(present, pairs, strict=True))
-    readings = []
-    for line in lines:
-        if line is None:
-            readings.append(Reading([], 0.0))
-        else:
-            own, own_pair = next(found)
-            readings.append(decode_twice(own_pair, own))
-    return readings
-
-
-def score_twice(
-    lines: list[Line], score: Score, temperature: float
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Frame scores of every line as is and moved by HALF_FRAME, from one model call."""
-    views = lines + [shifted(line, HALF_FRAME) for line in lines]
-    scores = with_temperature(score(batch_lines(views)), temperature)
-    return list(zip(scores[: len(lines)], scores[len(lines) :], strict=True))

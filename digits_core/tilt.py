@@ -19,6 +19,8 @@ ELONGATION = 2.5  # the ink spreads at least this many times further along its a
 PIECE_SHARE = 0.2  # a piece with this share of the largest piece's ink may be a digit
 AGREE = 5.0  # degrees: the centres' line and the ink's axis agree this well on a real line
 RUN_ELONGATION = 3.0  # fewer than three such pieces: one long run of touching digits, or none
+TURN_FROM = 5.0  # degrees: an alternative reading turned along the ink's axis from this tilt
+TURN_ELONGATION = 1.3  # ... when the ink is longer than one digit (two side by side: ~1.4)
 
 
 @dataclass(frozen=True)
@@ -51,26 +53,18 @@ def line_angle(ink: np.ndarray, pieces: np.ndarray) -> float | None:
     pieces, only a long run of touching digits has an axis to go by. The two must agree: a
     page edge or a shadow kept beside a digit makes pieces whose centres run anywhere.
     """
-    x = np.arange(ink.shape[1], dtype=np.float64)
-    y = np.arange(ink.shape[0], dtype=np.float64)
-    weights = ink.astype(np.float64)
-    total = weights.sum()
-    if total <= 0:
+    moments = principal_axis(ink)
+    if moments is None:
         return None
-    # The ink's second moments from its row and column sums (no per-pixel coordinates).
-    columns, rows = weights.sum(axis=0), weights.sum(axis=1)
-    mean_x, mean_y = columns @ x / total, rows @ y / total
-    xx = columns @ (x * x) / total - mean_x**2
-    yy = rows @ (y * y) / total - mean_y**2
-    xy = y @ (weights @ x) / total - mean_x * mean_y
-    spread = np.sqrt((xx - yy) ** 2 + 4.0 * xy * xy)
-    along, across = (xx + yy + spread) / 2.0, max((xx + yy - spread) / 2.0, 1e-9)
+    axis, along, across = moments
     if along < ELONGATION**2 * across:
         return None
-    axis = float(0.5 * np.arctan2(2.0 * xy, xx - yy))
     # Both ways below need the axis within AGREE of the tilts turned: most lines stop here.
     if not np.radians(MIN_TILT - AGREE) <= abs(axis) <= np.radians(MAX_TILT + AGREE):
         return None
+    x = np.arange(ink.shape[1], dtype=np.float64)
+    y = np.arange(ink.shape[0], dtype=np.float64)
+    weights = ink.astype(np.float64)
     masses = np.bincount(pieces.ravel(), weights=weights.ravel())[1:]
     big = np.flatnonzero(masses >= PIECE_SHARE * masses.max(initial=0.0)) + 1
     if big.size >= 3:
@@ -92,6 +86,42 @@ def line_angle(ink: np.ndarray, pieces: np.ndarray) -> float | None:
     if not np.radians(MIN_TILT) <= abs(angle) <= np.radians(MAX_TILT):
         return None
     return angle
+
+
+def principal_axis(ink: np.ndarray) -> tuple[float, float, float] | None:
+    """(angle in radians with y down, variance along it, variance across it) of the ink's
+    principal axis, from its second moments; None without ink."""
+    x = np.arange(ink.shape[1], dtype=np.float64)
+    y = np.arange(ink.shape[0], dtype=np.float64)
+    weights = ink.astype(np.float64)
+    total = weights.sum()
+    if total <= 0:
+        return None
+    # The ink's second moments from its row and column sums (no per-pixel coordinates).
+    columns, rows = weights.sum(axis=0), weights.sum(axis=1)
+    mean_x, mean_y = columns @ x / total, rows @ y / total
+    xx = columns @ (x * x) / total - mean_x**2
+    yy = rows @ (y * y) / total - mean_y**2
+    xy = y @ (weights @ x) / total - mean_x * mean_y
+    spread = np.sqrt((xx - yy) ** 2 + 4.0 * xy * xy)
+    along, across = (xx + yy + spread) / 2.0, max((xx + yy - spread) / 2.0, 1e-9)
+    return float(0.5 * np.arctan2(2.0 * xy, xx - yy)), float(along), float(across)
+
+
+def axis_angle(ink: np.ndarray) -> float | None:
+    """The angle of the ink's principal axis when it may be a short line turned askew: tilted
+    between TURN_FROM and MAX_TILT + AGREE, and longer than a single digit (TURN_ELONGATION).
+    Weaker evidence than `line_angle` (two touching digits, a slanted hand and a page turned
+    20° all look alike here), so the line turned this way is only an alternative reading."""
+    moments = principal_axis(ink)
+    if moments is None:
+        return None
+    axis, along, across = moments
+    if along < TURN_ELONGATION**2 * across:
+        return None
+    if not np.radians(TURN_FROM) <= abs(axis) <= np.radians(MAX_TILT + AGREE):
+        return None
+    return axis
 
 
 def levelled(ink: np.ndarray, angle: float) -> tuple[np.ndarray, Tilt]:

@@ -23,8 +23,8 @@ from digits_core.errors import DigitsError
 from digits_core.imaging import pixels_to_input
 from digits_core.inputs import RawImage
 from digits_core.model import DigitModel, ReaderModel
-from digits_core.reading import Reading, read_lines
-from digits_core.second_opinion import second_opinions
+from digits_core.numbers import read_lines
+from digits_core.reading import Reading
 from digits_core.single import DigitView, pooled, reader_opinions, view_image, view_pixels
 from service import metrics
 from service.settings import Settings
@@ -220,9 +220,9 @@ class Engine:
         return scores
 
     def read_items(self, items: Sequence[RawImage]) -> list[ReadResult | DigitsError]:
-        """Decode every item, read every item's line of digits in ONE reader call
-        (`digits_core.reading`), then re-read the digits that stand apart in ONE classifier
-        call (`digits_core.second_opinion`; blocking)."""
+        """Decode every item, read every item's line of digits in ONE reader call, then
+        re-read the digits that stand apart in ONE classifier call (`digits_core.numbers`;
+        blocking)."""
         grays: dict[int, np.ndarray] = {}
         outcomes: list[ReadResult | DigitsError] = []
         for index, item in enumerate(items):
@@ -231,9 +231,8 @@ class Engine:
                 outcomes.append({})
             except DigitsError as exc:
                 outcomes.append(exc)
-        readings = second_opinions(
-            read_lines(list(grays.values()), self.line_scores, self.reader.temperature),
-            self.probabilities,
+        readings = read_lines(
+            list(grays.values()), self.line_scores, self.reader.temperature, self.probabilities
         )
         read = [d.digit for reading in readings for d in reading.digits]
         metrics.count_predictions(np.array(read, dtype=np.int64))

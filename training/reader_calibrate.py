@@ -1,6 +1,6 @@
 """`python -m training.reader_calibrate`: the reader's temperature, threshold and exact-match
-figures measured as `/v1/read` reads (each line twice, `digits_core.reading.read_lines`, then
-the classifier's second opinion, `digits_core.second_opinion`), from the ONNX models alone;
+figures measured as `/v1/read` reads (each line twice, a turned line also turned, then the
+classifier's second opinion: `digits_core.numbers`), from the ONNX models alone;
 updates the reader's card in place. `training.reader_export` calls the same functions after an
 export.
 """
@@ -16,14 +16,8 @@ import typer
 from digits_core.contract import READER_INPUT_NAME, READER_OUTPUT_NAME, session
 from digits_core.decoding import decode_image
 from digits_core.model import DigitModel
-from digits_core.reading import (
-    Line,
-    Reading,
-    decode_twice,
-    line_view,
-    score_twice,
-    with_temperature,
-)
+from digits_core.numbers import decided, present_lines, score_twice
+from digits_core.reading import Line, Reading, decode_twice, line_views, with_temperature
 from digits_core.second_opinion import Classify, second_opinions
 from training.calibration import (
     CALIBRATION_COUNT,
@@ -91,19 +85,11 @@ def realistic_validation(
     """`count` samples of every number condition (validation digits, `seed`), each line
     scored once by the reader at `path`; decoding runs per temperature."""
     samples = number_samples(*digits_of("validation", data_dir), count, seed)
-    lines = [line_view(decode_image(sample.data)) for sample in samples]
-    present = [line for line in lines if line is not None]
-    found = iter(zip(present, frame_scores(path, present), strict=True))
-    pairs = [None if line is None else next(found) for line in lines]
+    views = [line_views(decode_image(sample.data)) for sample in samples]
+    pairs = frame_scores(path, present_lines(views))
 
     def readings(temperature: float) -> list[Reading]:
-        first = [
-            Reading([], 0.0)
-            if pair is None
-            else decode_twice(tempered(pair[1], temperature), pair[0])
-            for pair in pairs
-        ]
-        return second_opinions(first, classify)
+        return decided(views, (tempered(pair, temperature) for pair in pairs), classify)
 
     return ValidationNumbers(
         readings, [sample.label for sample in samples], [sample.condition for sample in samples]

@@ -10,8 +10,7 @@ from digits_core.contract import NOT_DIGIT_LEVEL
 from digits_core.decoding import decode_image
 from digits_core.errors import DigitsError
 from digits_core.model import DigitModel, ReaderModel
-from digits_core.reading import read_lines
-from digits_core.second_opinion import second_opinions
+from digits_core.numbers import read_lines
 from digits_core.single import DigitView, pooled, reader_opinions, view_digit, view_image
 from training.realistic_set import Sample
 from training.segmenter import read_numbers
@@ -94,8 +93,9 @@ def read_texts(
     grays = decoded(numbers)
     found = []
     for start in range(0, len(grays), 64):
-        read = read_lines(grays[start : start + 64], reader.scores, reader.temperature)
-        found += second_opinions(read, model.predict_batch)
+        found += read_lines(
+            grays[start : start + 64], reader.scores, reader.temperature, model.predict_batch
+        )
     return [(r.text, r.confidence, not r.digits) for r in found]
 
 

@@ -10,8 +10,7 @@ from digits_core.contract import shipped_model
 from digits_core.decoding import decode_image
 from digits_core.ink import analyse
 from digits_core.model import DigitModel, ReaderModel
-from digits_core.reading import read_lines
-from digits_core.second_opinion import second_opinions
+from digits_core.numbers import read_lines
 from digits_core.tint import tint_mask
 from tests.utils.paperwork import ink_of, tinted_cells
 
@@ -48,9 +47,7 @@ def test_a_number_in_tinted_boxes_reads_right(picks: tuple[list[np.ndarray], str
     reader = ReaderModel.load(shipped_model("reader.onnx"))
     model = DigitModel.load(shipped_model("digits.onnx"))
     gray = decode_image(tinted_cells(images, field=150))
-    reading = second_opinions(
-        read_lines([gray], reader.scores, reader.temperature), model.predict_batch
-    )
+    reading = read_lines([gray], reader.scores, reader.temperature, model.predict_batch)
     assert reading[0].text == text
 
 
