@@ -33,17 +33,19 @@ def short_numbers(mnist_test: tuple[np.ndarray, np.ndarray]) -> list[tuple[list,
     return cases
 
 
-def reading(confidence: float, digits: int = 2) -> Reading:
+def reading(confidence: float, digit: int = 7, digits: int = 2) -> Reading:
     box = Box(0, 0, 1, 1)
-    return Reading([ReadDigit(7, confidence, box) for _ in range(digits)], confidence)
+    return Reading([ReadDigit(digit, confidence, box) for _ in range(digits)], confidence)
 
 
-def test_the_turned_reading_is_kept_only_when_much_surer() -> None:
-    found = reading(0.9)
-    assert chosen(found, reading(0.995)) is not found  # odds of error 0.1 vs 0.005
+def test_the_turned_reading_is_kept_only_when_much_surer_and_stays_flagged() -> None:
+    found = reading(0.9, digit=1)
+    kept = chosen(found, reading(0.995))  # odds of error 0.1 vs 0.005
+    assert kept.text == "77"
+    assert kept.confidence == pytest.approx(0.995 / (0.995 + 0.9))  # its share of the two
     assert chosen(found, reading(0.95)) is found  # 0.1 vs 0.05: not SURER times
     assert chosen(found, reading(1.0, digits=0)) is found  # no turned line, nothing read
-    assert chosen(reading(1.0), reading(1.0)).confidence == 1.0
+    assert chosen(found, reading(1.0, digit=1)) is found  # the same text: nothing to choose
 
 
 @pytest.mark.parametrize("angle", [30.0, -30.0])
