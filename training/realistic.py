@@ -2,7 +2,7 @@
 
 The set (training/realistic_set.py) is built from MNIST test digits with fixed seeds. Each
 sample goes through the serving path: `decode_image` → `digits_core.single` (the classifier
-pooled with the reader's opinion) for single digits, `digits_core.reading.read_lines` → the
+pooled with the reader's opinion) for single digits, `digits_core.numbers.read_lines` → the
 number reader for numbers (the segmenter that served `/v1/read` before is scored beside it).
 The single-digit threshold is chosen on the same single-digit conditions drawn from MNIST
 validation digits (`training.calibration.CALIBRATION_SEED`, `CALIBRATION_COUNT` a condition),
