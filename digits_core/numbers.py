@@ -8,10 +8,11 @@ a slanted hand writes them (`digits_core.tilt`), so the line is read as written,
 reader, trained on lines within a few degrees of level, misreads it. Such a line is also
 read turned along its ink's principal axis, in the same model call. Both readings get the
 classifier's second opinion, and the turned one is kept only when the models are much surer
-of it: its odds of being wrong at least SURER times smaller; its confidence is then at most its
-share of the two, so a line whose two views disagree is flagged. Validation numbers (seed 5, 150 a condition, as served): numbers on turned pages 90.7 →
-96.7 % exact, forms fed askew 90.0 → 91.3 %, touching numbers 97.3 → 96.7 %; the report's test
-digits: turned pages 88.7 → 93.3 %, every other condition unchanged (docs/reading.md).
+of it: its odds of being wrong at least SURER times smaller; its confidence is then at most
+its share of the two, so a line whose two views disagree is flagged. Validation numbers
+(seed 5, 150 a condition, as served): numbers on turned pages 90.7 → 96.7 % exact, forms fed
+askew 90.0 → 91.3 %, touching numbers 97.3 → 96.7 %; the report's test digits: turned pages
+88.7 → 93.3 %, every other condition unchanged (docs/reading.md).
 """
 
 from collections.abc import Iterator, Sequence
