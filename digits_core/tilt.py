@@ -53,15 +53,11 @@ def line_angle(ink: np.ndarray, pieces: np.ndarray) -> float | None:
     pieces, only a long run of touching digits has an axis to go by. The two must agree: a
     page edge or a shadow kept beside a digit makes pieces whose centres run anywhere.
     """
-    moments = principal_axis(ink)
+    # Both ways below need the axis within AGREE of the tilts turned: most lines stop here.
+    moments = line_like(ink, ELONGATION, MIN_TILT - AGREE)
     if moments is None:
         return None
     axis, along, across = moments
-    if along < ELONGATION**2 * across:
-        return None
-    # Both ways below need the axis within AGREE of the tilts turned: most lines stop here.
-    if not np.radians(MIN_TILT - AGREE) <= abs(axis) <= np.radians(MAX_TILT + AGREE):
-        return None
     x = np.arange(ink.shape[1], dtype=np.float64)
     y = np.arange(ink.shape[0], dtype=np.float64)
     weights = ink.astype(np.float64)
@@ -113,15 +109,22 @@ def axis_angle(ink: np.ndarray) -> float | None:
     between TURN_FROM and MAX_TILT + AGREE, and longer than a single digit (TURN_ELONGATION).
     Weaker evidence than `line_angle` (two touching digits, a slanted hand and a page turned
     20° all look alike here), so the line turned this way is only an alternative reading."""
+    moments = line_like(ink, TURN_ELONGATION, TURN_FROM)
+    return None if moments is None else moments[0]
+
+
+def line_like(ink: np.ndarray, elongation: float, least: float) -> tuple[float, ...] | None:
+    """`principal_axis` when the ink spreads `elongation` times further along it than across
+    and the axis is tilted between `least` and MAX_TILT + AGREE degrees; else None."""
     moments = principal_axis(ink)
     if moments is None:
         return None
     axis, along, across = moments
-    if along < TURN_ELONGATION**2 * across:
+    if along < elongation**2 * across:
         return None
-    if not np.radians(TURN_FROM) <= abs(axis) <= np.radians(MAX_TILT + AGREE):
+    if not np.radians(least) <= abs(axis) <= np.radians(MAX_TILT + AGREE):
         return None
-    return axis
+    return moments
 
 
 def levelled(ink: np.ndarray, angle: float) -> tuple[np.ndarray, Tilt]:
