@@ -106,11 +106,11 @@ def resize(ink: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(np.asarray(image.resize((width, height), method)), 0.0, 1.0)
 
 
-def line_of(found: Ink, *, level: bool = False, turn: bool = False) -> Line | None:
+def line_of(found: Ink, *, level: bool = False, along_axis: bool = False) -> Line | None:
     """The ink of every kept component as one reader line; None when there is no ink.
     `level`: a line written askew is turned level first (`digits_core.tilt.line_angle`).
-    `turn`: the ink turned along its principal axis instead (`digits_core.tilt.axis_angle`);
-    None when that axis is not tilted like a short line's."""
+    `along_axis`: the ink turned along its principal axis instead
+    (`digits_core.tilt.axis_angle`); None when that axis is not tilted like a short line's."""
     if found.count == 0:
         return None
     own = found.labels > 0  # every label is a kept component
@@ -121,7 +121,7 @@ def line_of(found: Ink, *, level: bool = False, turn: bool = False) -> Line | No
     inked = own[top:bottom, left:right]
     tilt = None
     angle = line_angle(crop, found.labels[top:bottom, left:right]) if level else None
-    if turn:
+    if along_axis:
         angle = axis_angle(crop)
         if angle is None:
             return None
@@ -181,7 +181,7 @@ def line_views(gray: np.ndarray) -> tuple[Line | None, Line | None]:
     analysis."""
     found = analyse(gray, least=LEAST_SIDE)
     line = line_of(found, level=True)
-    return line, line_of(found, turn=True) if line is not None and line.tilt is None else None
+    return line, line_of(found, along_axis=True) if line is not None and line.tilt is None else None
 
 
 def shifted(line: Line, columns: int) -> Line:
