@@ -79,16 +79,18 @@ def test_turned_lines_go_through_the_same_two_model_calls(
     cases = short_numbers(mnist_test)[:4]
     grays = [decode_image(turned(touching(images, 0.1), 30.0)) for images, _ in cases]
     grays.append(np.full((60, 90), 255.0, np.float32))  # blank paper: no line at all
-    calls: list[str] = []
+    calls: list[tuple[str, int]] = []
 
     def score(batch: np.ndarray) -> np.ndarray:
-        calls.append("reader")
+        calls.append(("reader", len(batch)))
         return reader.scores(batch)
 
     def classify(crops: np.ndarray) -> np.ndarray:
-        calls.append("classifier")
+        calls.append(("classifier", len(crops)))
         return model.predict_batch(crops)
 
     found = read_lines(grays, score, reader.temperature, classify)
-    assert calls == ["reader", "classifier"]
+    assert [name for name, _ in calls] == ["reader", "classifier"]
+    # Four lines as found, each also moved half a frame: 8; the turned views come on top.
+    assert calls[0][1] > 8
     assert len(found) == 5 and found[-1].digits == [] and found[-1].confidence == 0.0

@@ -117,6 +117,24 @@ def test_a_number_faxed_in_standard_mode_is_read_upright(
     assert_mostly_read(texts, cases)
 
 
+@pytest.mark.parametrize("angle", [30, -30])
+def test_short_touching_numbers_on_a_turned_page_are_read(
+    client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], angle: int
+) -> None:
+    """Two or three touching digits on a page turned 30°: too short a line to be levelled,
+    they are read turned along their ink as well (`digits_core.numbers`; 4 of 12 read as
+    written)."""
+    images, labels = mnist_test
+    rng = np.random.default_rng(3)
+    cases = []
+    for _ in range(COUNT):
+        picks = rng.choice(len(labels), size=int(rng.integers(2, 4)), replace=False)
+        cases.append(([images[i] for i in picks], "".join(str(labels[i]) for i in picks)))
+    texts = read_all(client, [turned(touching(digits, 0.1), angle) for digits, _ in cases])
+    right = sum(text == expected for text, (_, expected) in zip(texts, cases, strict=True))
+    assert right >= COUNT - 3, list(zip(texts, [e for _, e in cases], strict=True))
+
+
 @pytest.mark.parametrize("angle", [25, -25])
 def test_a_number_on_a_crooked_page_is_read_level(
     client: TestClient, mnist_test: tuple[np.ndarray, np.ndarray], angle: int
