@@ -27,7 +27,8 @@ EDGE_CONTACT = 0.5  # ... when it lies on the border for at least this share of 
 HAIRLINE_PEAK = 0.5  # a component whose ink stays below this share of the stroke level, ...
 HAIRLINE_LENGTH = 4.0  # ... at least this many times longer than thick ...
 HAIRLINE_WIDTH = 0.3  # ... and thinner than this share of the handwriting's strokes is a faint line
-TAIL_SHARE = 0.25  # ink is the fewer pixels in this share of the range at its end
+TAIL_SHARE = 0.25  # ink is the fewer pixels in this share of the range at its end ...
+CORE_SHARE = 0.1  # ... and light ink also the fewer in this share (a tint may fill the quarter)
 RIM_PAPER = 0.6  # ... unless this share of the image's rim is at the bright end,
 RIM_MARGIN = 4.0  # ... this many times the share at the dark end: then the bright is paper
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
@@ -74,7 +75,10 @@ def paper_up(gray: np.ndarray) -> np.ndarray:
     the brightest TAIL_SHARE of the range, ink fills the fewer (after a 2×2 mean, so single
     noisy pixels do not stretch the range). Paper's median is no guide: when a shadow covers
     half a photographed page, the median is shadowed paper, and the lit paper lies further
-    from it than the ink does.
+    from it than the ink does. A form printed in a dark tint around white entry boxes fills
+    the darkest quarter with tint, not ink; the ink alone lies in the darkest CORE_SHARE, so
+    ink is light only when that share holds the majority too (a dark tint read as paper
+    turned the boxes into ink and their digits into holes: 4 of 200 tinted validation forms).
     """
     step = max(1, int(np.sqrt(gray.size / 40_000)))
     sample = gray[::step, ::step]
@@ -82,17 +86,25 @@ def paper_up(gray: np.ndarray) -> np.ndarray:
     even = sample[: height - height % 2 or height, : width - width % 2 or width]
     if even.shape[0] >= 2 and even.shape[1] >= 2:
         even = even.reshape(even.shape[0] // 2, 2, even.shape[1] // 2, 2).mean(axis=(1, 3))
-    low, high = float(even.min()), float(even.max())
-    tail = TAIL_SHARE * (high - low)
-    dark_ink = np.count_nonzero(even <= low + tail) <= np.count_nonzero(even >= high - tail)
+    dark_ink = fewer_dark(even, TAIL_SHARE) or fewer_dark(even, CORE_SHARE)
     if not dark_ink:
         # An image cut to a bold dark digit can hold more ink than paper, but its rim is still
         # mostly paper: the ink meets it at a few points. (No converse: a dark rim may be a
         # printed box cut at its lines, or MNIST's black paper.)
+        low, high = float(even.min()), float(even.max())
+        tail = TAIL_SHARE * (high - low)
         rim = np.concatenate([even[0], even[-1], even[:, 0], even[:, -1]])
         bright, dark = np.mean(rim >= high - tail), np.mean(rim <= low + tail)
         dark_ink = bool(bright >= RIM_PAPER and bright >= RIM_MARGIN * dark)
     return gray if dark_ink else 255.0 - gray
+
+
+def fewer_dark(image: np.ndarray, share: float) -> bool:
+    """Whether the darkest `share` of the image's range holds no more pixels than the
+    brightest."""
+    low, high = float(image.min()), float(image.max())
+    tail = share * (high - low)
+    return np.count_nonzero(image <= low + tail) <= np.count_nonzero(image >= high - tail)
 
 
 def block_mean(image: np.ndarray, block: int) -> np.ndarray:
