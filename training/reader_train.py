@@ -21,6 +21,7 @@ from training.data import DEFAULT_DATA_DIR, load_split
 from training.lines import make_lines
 from training.reader import Batches, ctc_loss, exact_rate, reader_model
 from training.reader_rebuild import parity, reader_from_onnx
+from training.scene_lines import scene_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = 5000  # the last MNIST training digits are the validation digits
@@ -36,22 +37,44 @@ def digits_of(part: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     return digits.images, digits.labels
 
 
-def lines_job(args: tuple[str, int, int, Path]) -> tuple[list[np.ndarray], list[str], list[str]]:
-    part, count, seed, data_dir = args
-    return make_lines(*digits_of(part, data_dir), count, seed)
+Job = tuple[str, int, int, Path, bool]  # part, count, seed, MNIST directory, scene lines
 
 
-def synthesise(count: int, val_count: int, seed: int, workers: int, data_dir: Path) -> tuple:
+def lines_job(job: Job) -> tuple[list[np.ndarray], list[str], list[str]]:
+    part, count, seed, data_dir, scenes = job
+    make = scene_lines if scenes else make_lines
+    return make(*digits_of(part, data_dir), count, seed)
+
+
+def jobs_of(
+    part: str, count: int, scene_share: float, seed: int, shards: int, data_dir: Path
+) -> list[Job]:
+    """Jobs making `count` lines of `part`, `scene_share` of them by the realistic scenes."""
+    scenes = round(count * scene_share)
+    jobs = []
+    for index in range(shards):
+        seed_of = seed + index
+        jobs.append((part, (count - scenes) // shards, seed_of, data_dir, False))
+        if scenes:
+            jobs.append((part, scenes // shards, seed_of + 500, data_dir, True))
+    return [job for job in jobs if job[1] > 0]
+
+
+def synthesise(
+    count: int, val_count: int, seed: int, workers: int, data_dir: Path, scene_share: float = 0.0
+) -> tuple:
     """(train Batches, validation Batches), made in `workers` processes."""
     shards = max(1, workers * 4)
-    jobs = [("train", count // shards, seed * 1000 + i, data_dir) for i in range(shards)]
-    jobs.append(("validation", val_count, seed * 1000 + 999, data_dir))
+    train_jobs = jobs_of("train", count, scene_share, seed * 1000, shards, data_dir)
+    val_jobs = jobs_of("validation", val_count, scene_share, seed * 1000 + 999, 1, data_dir)
     with ProcessPoolExecutor(workers) as pool:
-        results = list(pool.map(lines_job, jobs))
-    train_pixels = [p for pixels, _, _ in results[:-1] for p in pixels]
-    train_texts = [t for _, texts, _ in results[:-1] for t in texts]
-    pixels, texts, _ = results[-1]
-    return Batches(train_pixels, train_texts), Batches(pixels, texts)
+        results = list(pool.map(lines_job, train_jobs + val_jobs))
+    made = [Batches([], []), Batches([], [])]
+    for index, (pixels, texts, _) in enumerate(results):
+        into = made[0] if index < len(train_jobs) else made[1]
+        into.pixels.extend(pixels)
+        into.texts.extend(texts)
+    return made[0], made[1]
 
 
 def save_lines(path: Path, train: Batches, validation: Batches) -> None:
@@ -106,6 +129,10 @@ def main(
     epochs: Annotated[int, typer.Option(help="Epochs at most.")] = 20,
     width: Annotated[int, typer.Option(help="Base channel count of the model.")] = 32,
     seed: Annotated[int, typer.Option(help="Seed of the synthesis and the weights.")] = 0,
+    scene_share: Annotated[
+        float,
+        typer.Option(help="Share of lines drawn by the realistic scenes (training.scene_lines)."),
+    ] = 0.0,
     workers: Annotated[int, typer.Option(help="Processes that synthesise lines.")] = 2,
     data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = DEFAULT_DATA_DIR,
 ) -> None:
@@ -114,7 +141,7 @@ def main(
     if cache is not None and cache.is_file():
         train, validation = load_lines(cache)
     else:
-        train, validation = synthesise(lines, val_lines, seed, workers, data_dir)
+        train, validation = synthesise(lines, val_lines, seed, workers, data_dir, scene_share)
         if cache is not None:
             save_lines(cache, train, validation)
     made = time.time() - started
@@ -163,6 +190,7 @@ def main(
     summary = {
         "lines": len(train.texts),
         "val_lines": len(validation.texts),
+        "scene_share": scene_share,
         "width": width,
         "params": model.count_params(),
         "best_val_exact": best,
