@@ -4,16 +4,14 @@ import numpy as np
 import pytest
 
 from digits_core.contract import FRAME_STEP, LINE_HEIGHT
+from tests.utils.lines import drawn_alike_twice
 from training import lines
 from training.lines import LAYOUTS, handwriting, make_lines, render_line
 
 
 def test_lines_are_deterministic(mnist_train: tuple[np.ndarray, np.ndarray]) -> None:
     images, labels = mnist_train
-    first = make_lines(images[:500], labels[:500], 5, seed=7)
-    again = make_lines(images[:500], labels[:500], 5, seed=7)
-    assert first[1] == again[1] and first[2] == again[2]
-    assert all(np.array_equal(a, b) for a, b in zip(first[0], again[0], strict=True))
+    assert drawn_alike_twice(make_lines, images[:500], labels[:500], 5)
 
 
 def test_texts_are_the_digits_drawn(mnist_train: tuple[np.ndarray, np.ndarray]) -> None:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from digits_core.contract import FRAME_STEP, LINE_HEIGHT
+from tests.utils.lines import drawn_alike_twice
 from training import scene_lines as module
 from training.reader_train import jobs_of
 from training.realistic_numbers import crooked_number
@@ -15,10 +16,7 @@ from training.scene_lines import scene_lines, scenes
 
 def test_scene_lines_are_deterministic(mnist_train: tuple[np.ndarray, np.ndarray]) -> None:
     images, labels = mnist_train
-    first = scene_lines(images[:500], labels[:500], 4, seed=7)
-    again = scene_lines(images[:500], labels[:500], 4, seed=7)
-    assert first[1] == again[1] and first[2] == again[2]
-    assert all(np.array_equal(a, b) for a, b in zip(first[0], again[0], strict=True))
+    assert drawn_alike_twice(scene_lines, images[:500], labels[:500], 4)
 
 
 def test_every_scene_is_drawn_and_fits_the_reader(
