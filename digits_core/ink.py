@@ -78,7 +78,8 @@ def paper_up(gray: np.ndarray) -> np.ndarray:
     from it than the ink does. A form printed in a dark tint around white entry boxes fills
     the darkest quarter with tint, not ink; the ink alone lies in the darkest CORE_SHARE, so
     ink is light only when that share holds the majority too (a dark tint read as paper
-    turned the boxes into ink and their digits into holes: 4 of 200 tinted validation forms).
+    turned the boxes into ink and their digits into holes: 2 of 100 tinted boxes and 2 of 100
+    tinted numbers in a validation draw).
     """
     step = max(1, int(np.sqrt(gray.size / 40_000)))
     sample = gray[::step, ::step]
@@ -86,24 +87,23 @@ def paper_up(gray: np.ndarray) -> np.ndarray:
     even = sample[: height - height % 2 or height, : width - width % 2 or width]
     if even.shape[0] >= 2 and even.shape[1] >= 2:
         even = even.reshape(even.shape[0] // 2, 2, even.shape[1] // 2, 2).mean(axis=(1, 3))
-    dark_ink = fewer_dark(even, TAIL_SHARE) or fewer_dark(even, CORE_SHARE)
+    low, high = float(even.min()), float(even.max())
+    tail = TAIL_SHARE * (high - low)
+    core = CORE_SHARE * (high - low)
+    dark_ink = fewer_dark(even, low, high, tail) or fewer_dark(even, low, high, core)
     if not dark_ink:
         # An image cut to a bold dark digit can hold more ink than paper, but its rim is still
         # mostly paper: the ink meets it at a few points. (No converse: a dark rim may be a
         # printed box cut at its lines, or MNIST's black paper.)
-        low, high = float(even.min()), float(even.max())
-        tail = TAIL_SHARE * (high - low)
         rim = np.concatenate([even[0], even[-1], even[:, 0], even[:, -1]])
         bright, dark = np.mean(rim >= high - tail), np.mean(rim <= low + tail)
         dark_ink = bool(bright >= RIM_PAPER and bright >= RIM_MARGIN * dark)
     return gray if dark_ink else 255.0 - gray
 
 
-def fewer_dark(image: np.ndarray, share: float) -> bool:
-    """Whether the darkest `share` of the image's range holds no more pixels than the
-    brightest."""
-    low, high = float(image.min()), float(image.max())
-    tail = share * (high - low)
+def fewer_dark(image: np.ndarray, low: float, high: float, tail: float) -> bool:
+    """Whether the pixels within `tail` of the darkest level `low` are no more than those
+    within `tail` of the brightest `high`."""
     return np.count_nonzero(image <= low + tail) <= np.count_nonzero(image >= high - tail)
 
 
