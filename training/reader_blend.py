@@ -2,11 +2,13 @@
 reader it was fine-tuned from (WiSE-FT: Wortsman et al., "Robust fine-tuning of zero-shot
 models", 2022).
 
-A stage fine-tuned on new kinds of lines reads them better, and is also surer of its mistakes
-than the reader it started from. Both sit in one basin of the loss (the stage started from the
-other's weights), so the points between them are readers too; the paper found that the
-midpoint keeps most of the fine-tuned gain and more of the start's robustness to inputs unlike
-either training set, which is what paperwork we never saw is. Only trainable weights move: a
+A stage fine-tuned on new kinds of lines may read them better and yet be surer of its mistakes
+than the reader it started from (the scene-line stage was: docs/reading.md). Both sit in one
+basin of the loss (the stage started from the other's weights), so the points between them are
+readers too; the paper found that blends near the midpoint keep most of the fine-tuned gain and
+more of the start's robustness to inputs unlike either training set, which is what paperwork we
+never saw is. Here the blend kept the gain and not the start's coverage (docs/reading.md), so
+the shipped reader is not a blend. Only trainable weights move: a
 stage trained from a rebuilt reader (`training.reader_rebuild`) has its batch norms frozen at
 the start's values, so they are equal in both.
 """
@@ -18,6 +20,7 @@ from typing import Annotated
 import keras
 import typer
 
+from training.card import sha256
 from training.reader_rebuild import reader_from_onnx
 from training.reader_train import ROOT
 
@@ -57,7 +60,12 @@ def main(
     model.save(out)
     trained = tuned.with_suffix(".json")
     summary = {
-        "blend": {"start": start.name, "tuned": tuned.name, "share": share},
+        "blend": {
+            "start": start.name,
+            "start_sha256": sha256(start),
+            "tuned": tuned.name,
+            "share": share,
+        },
         **(json.loads(trained.read_text()) if trained.is_file() else {}),
     }
     out.with_suffix(".json").write_text(json.dumps(summary, indent=2))

@@ -11,6 +11,7 @@ pytestmark = [pytest.mark.train]
 
 import keras  # noqa: E402
 
+from training.card import sha256  # noqa: E402
 from training.reader import reader_model  # noqa: E402
 from training.reader_blend import blended, main  # noqa: E402
 
@@ -34,6 +35,9 @@ def test_the_blend_lies_between_the_two_weight_by_weight() -> None:
 
 def test_the_ends_are_the_two_readers() -> None:
     start, tuned = two_readers()
+    ours = start.get_weights()
+    for a, b in zip(blended(start, tuned, 0.0).get_weights(), ours, strict=True):
+        np.testing.assert_array_equal(a, b)
     theirs = tuned.get_weights()
     for a, b in zip(blended(start, tuned, 1.0).get_weights(), theirs, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -59,4 +63,5 @@ def test_the_command_saves_the_blend_and_says_what_it_blended(tmp_path: Path) ->
         np.testing.assert_allclose(m, (a + b) / 2, rtol=1e-6, atol=1e-7)
     summary = json.loads(out.with_suffix(".json").read_text())
     assert summary["blend"]["share"] == 0.5
+    assert summary["blend"]["start_sha256"] == sha256(tmp_path / "start.keras")
     assert summary["lines"] == 12  # the tuned run's own summary is kept for the card
