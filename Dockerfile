@@ -17,10 +17,10 @@ WORKDIR /src
 RUN python -m venv --without-pip /opt/venv
 
 # Dependencies first, from the two pyproject.toml files alone, so code changes reuse this
-# (slow) layer. digits-client is not on PyPI: it is installed from client/ below.
+# (slow) layer. Both distributions are installed from the checkout below (neither is on PyPI).
 COPY pyproject.toml ./
 COPY client/pyproject.toml client/
-RUN python -c "import tomllib; deps = [d for f in ('pyproject.toml', 'client/pyproject.toml') for d in tomllib.load(open(f, 'rb'))['project']['dependencies']]; print('\n'.join(d for d in deps if not d.startswith('digits-client')))" > requirements.txt \
+RUN python -c "import tomllib; deps = [d for f in ('pyproject.toml', 'client/pyproject.toml') for d in tomllib.load(open(f, 'rb'))['project']['dependencies']]; print('\n'.join(deps))" > requirements.txt \
     && pip --python /opt/venv/bin/python install -r requirements.txt
 
 # The two distributions: the client, then the server (digits_core, service and the models as

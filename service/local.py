@@ -1,5 +1,7 @@
 """The CLI's local mode: `digits` without --url runs this engine in-process, with the same
-decoding, normalisation, segmentation, threshold and `uncertain` rule as the HTTP routes."""
+decoding, normalisation, segmentation, threshold and `uncertain` rule as the HTTP routes.
+It speaks digits-client's types and runs only under its CLI (directly, or in the actors of
+`service.ray_engine`): the server itself does not depend on the client (pyproject.toml)."""
 
 from pathlib import Path
 from typing import Any

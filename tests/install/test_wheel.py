@@ -109,6 +109,20 @@ def test_the_server_wheel_holds_the_models_and_no_repo_only_packages(wheels: dic
     assert {"digits_models/digits.onnx", "digits_models/digits.json"} <= set(names)
 
 
+def test_the_server_wheel_requires_no_distribution_of_ours(wheels: dict[str, Path]):
+    # Neither distribution is on PyPI: a requirement naming one would let pip fetch whatever a
+    # stranger publishes under that name when the server is installed on its own.
+    with zipfile.ZipFile(wheels["digits"]) as wheel:
+        metadata = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = wheel.read(metadata).decode().splitlines()
+    required = [
+        line.split(":", 1)[1].strip().lower() for line in lines if line.startswith("Requires-Dist:")
+    ]
+    assert required and not [
+        r for r in required if r.startswith(("digits-client", "digits_client", "digits "))
+    ]
+
+
 def test_the_server_installs_without_scipy_or_tensorflow(server_bin: Path, workdir: Path):
     probe = "import importlib.util as u, sys; print([m for m in sys.argv[1:] if u.find_spec(m)])"
     found = run(server_bin / "python", "-c", probe, "scipy", "tensorflow", cwd=workdir).stdout
