@@ -18,7 +18,7 @@ import numpy as np
 import typer
 
 from digits_core.model import DigitModel, ReaderModel
-from training.calibration import CALIBRATION_COUNT, CALIBRATION_SEED
+from training.calibration import CALIBRATION_COUNT, CALIBRATION_SEED, rounded_up
 from training.data import DEFAULT_DATA_DIR, load_split, split_validation
 from training.realistic_scoring import Prepared, Scored, prepare, score, score_singles
 from training.realistic_set import (
@@ -95,7 +95,7 @@ class CheckedThreshold:
             "accuracy_not_flagged": round(self.accuracy, 4),
             "calibration_samples": self.fitted_on,
             "test_samples": self.samples,
-            "pooled_threshold": round(self.pooled, 6),
+            "pooled_threshold": rounded_up(self.pooled),
             "conditions_below_target": self.failing(),
             "method": "lowest threshold (at least 0.5) with ≥ target accuracy on the realistic "
             f"set's single digits drawn from MNIST validation digits (seed {CALIBRATION_SEED}), "

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from training.calibration import CALIBRATION_COUNT
+from training.calibration import CALIBRATION_COUNT, rounded_up
 from training.card import update_card
 from training.peers import PEERS_FILE, load_peers
 
@@ -233,7 +233,7 @@ def write_outputs(
             applies_to = SERVED if index == 0 else "this classifier's top probability"
             update_card(
                 path,
-                confidence_threshold=round(calibration.threshold, 6),
+                confidence_threshold=rounded_up(calibration.threshold),
                 calibration=calibration.card_block(applies_to),
             )
     readable = set(context.descriptions)

@@ -8,6 +8,8 @@ from training.calibration import (
     MIN_THRESHOLD,
     RIGHT_PER_ERROR,
     TARGET_ACCURACY,
+    TEMPERATURES,
+    best_temperature,
     calibrate,
     expected_calibration_error,
     lowest_threshold,
@@ -93,3 +95,30 @@ def test_an_error_needs_199_right_answers_above_it_at_the_target() -> None:
     assert RIGHT_PER_ERROR == 199
     assert RIGHT_PER_ERROR / (RIGHT_PER_ERROR + 1) >= TARGET_ACCURACY
     assert (RIGHT_PER_ERROR - 1) / RIGHT_PER_ERROR < TARGET_ACCURACY
+
+
+@pytest.mark.parametrize("best", [0.5, 0.55, 0.85, 1.2, 2.95, 3.0])
+def test_the_temperature_search_finds_the_grid_minimum_in_fewer_reads(best: float) -> None:
+    asked: list[float] = []
+    right = np.ones(100, bool)
+
+    def read(temperature: float) -> tuple[np.ndarray, np.ndarray]:
+        # The log loss of all-right answers falls as confidence rises: confidence peaks at
+        # `best`, so the loss is least there and grows away from it.
+        asked.append(temperature)
+        return np.full(100, 0.99 - abs(temperature - best) / 10), right
+
+    assert best_temperature(read) == best
+    assert len(set(asked)) < len(TEMPERATURES) / 2
+
+
+@pytest.mark.parametrize("surest_error", [0.99993649, 0.9999372, 0.99993749, 0.999937])
+def test_the_card_threshold_never_lets_the_binding_error_through(surest_error: float) -> None:
+    # Right answers just above the error, wrong ones well below: the threshold is the least
+    # right answer, and six decimals must not round it down to where the error passes.
+    above = [surest_error + 1e-9 * k for k in range(1, 100)]
+    confidence = np.array([surest_error, *above] + [0.6] * 100)
+    right = np.array([False] + [True] * 99 + [False] * 100)
+    threshold = calibrate(lambda _: (confidence, right), ["a"] * 200).threshold
+    assert threshold > surest_error
+    assert threshold == round(threshold, 6)
