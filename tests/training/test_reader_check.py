@@ -1,0 +1,44 @@
+"""The held-out check reads another validation draw at the card's threshold and records what
+it saw in the card."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import typer
+from typer.testing import CliRunner
+
+from training.card import read_card
+from training.reader_check import held_out_rows, main
+from training.realistic_numbers import NUMBERS
+
+READER = Path(__file__).resolve().parents[2] / "models" / "reader.onnx"
+
+
+def test_rows_count_wrong_answers_only_above_the_threshold() -> None:
+    confidence = np.array([0.99, 0.98, 0.5, 0.97, 0.2])
+    right = np.array([True, False, False, True, True])
+    rows = held_out_rows(confidence, right, ["a", "a", "a", "b", "b"], 0.9)
+    assert rows == {
+        "a": {"count": 3, "exact": 0.3333, "unflagged": 2, "wrong_unflagged": 1},
+        "b": {"count": 2, "exact": 1.0, "unflagged": 1, "wrong_unflagged": 0},
+    }
+
+
+def test_a_tiny_draw_is_read_and_written_into_the_card(tmp_path: Path) -> None:
+    model = tmp_path / "reader.onnx"
+    shutil.copy(READER, model)
+    shutil.copy(READER.with_suffix(".json"), model.with_suffix(".json"))
+    app = typer.Typer(add_completion=False)
+    app.command()(main)
+    result = CliRunner().invoke(app, ["--model", str(model), "--count", "2", "--seed", "9"])
+    assert result.exit_code == 0, result.output
+    check = read_card(model)["held_out_check"]
+    assert (
+        check["threshold"]
+        == json.loads(READER.with_suffix(".json").read_text())["confidence_threshold"]
+    )
+    assert len(check["per_condition"]) == 1 + len(NUMBERS)
+    assert all(row["count"] == 2 for row in check["per_condition"].values())
+    assert "seed 9" in check["set"]
