@@ -20,8 +20,8 @@ from digits_core.numbers import decided, present_lines, score_twice
 from digits_core.reading import Line, Reading, decode_twice, line_views, with_temperature
 from digits_core.second_opinion import Classify, second_opinions
 from training.calibration import (
-    CALIBRATION_COUNT,
     CALIBRATION_SEED,
+    READER_CALIBRATION_COUNT,
     RIGHT_PER_ERROR,
     Calibration,
     calibrate,
@@ -164,7 +164,7 @@ def main(
     / "reader.onnx",
     calibration_count: Annotated[
         int, typer.Option(help="Images per realistic number condition to calibrate on.")
-    ] = CALIBRATION_COUNT,
+    ] = READER_CALIBRATION_COUNT,
     test_lines: Annotated[int, typer.Option(help="Test lines (MNIST test digits).")] = 2000,
     seed: Annotated[int, typer.Option(help="The training run's seed (names the test lines).")] = 0,
     data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = ROOT / "data" / "mnist",

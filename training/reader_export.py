@@ -25,7 +25,7 @@ from digits_core.contract import (
     READER_OUTPUT_SPEC,
     session,
 )
-from training.calibration import CALIBRATION_COUNT
+from training.calibration import READER_CALIBRATION_COUNT
 from training.card import framework_versions, save_card, sha256
 from training.export import OPSET, PARITY_TOLERANCE, ParityError, rename_io
 from training.reader import Batches, greedy_texts
@@ -105,7 +105,7 @@ def main(
     val_lines: Annotated[int, typer.Option(help="Validation lines (model check).")] = 4000,
     calibration_count: Annotated[
         int, typer.Option(help="Images per realistic number condition to calibrate on.")
-    ] = CALIBRATION_COUNT,
+    ] = READER_CALIBRATION_COUNT,
     test_lines: Annotated[int, typer.Option(help="Test lines (MNIST test digits).")] = 2000,
     seed: Annotated[int, typer.Option(help="The training run's seed.")] = 0,
     data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = ROOT / "data" / "mnist",

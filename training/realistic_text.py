@@ -79,8 +79,9 @@ def calibration_lines(
         "non-flagged single digits are right. It is then raised until **every** single-digit "
         "condition of the draw is ≥ 99.5 % right above it: a condition's first error above the "
         "threshold must come after its 200 surest answers. The number reader's temperature and "
-        "threshold come from its card (chosen at export on the number conditions of the same "
-        "draw). Coverage and accuracy are measured on this report's draw, pooled (table above) "
+        "threshold come from its card (chosen on the number conditions drawn the same way, "
+        "`READER_CALIBRATION_COUNT` a condition: its `calibration_set` says how many). "
+        "Coverage and accuracy are measured on this report's draw, pooled (table above) "
         "and per condition (main table). The threshold is written into each model card as "
         "`confidence_threshold`.",
         "",
