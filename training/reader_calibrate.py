@@ -194,6 +194,7 @@ def main(
         calibration=calibration.as_card(),
         calibration_set=calibration_set(calibration_count),
         test_exact=round(test_exact, 4),
+        held_out_check=None,  # it was read at the old threshold: run training.reader_check
     )
     print(
         f"calibration set exact {calibration.accuracy:.4f}, coverage {calibration.coverage}; "

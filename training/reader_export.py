@@ -139,6 +139,7 @@ def main(
         "validation_set": f"{len(validation.texts)} synthetic lines of MNIST validation digits",
         "calibration_set": calibration_set(calibration_count),
         "test_exact": round(test_exact, 4),
+        "held_out_check": None,  # `python -m training.reader_check` reads it
         "test_set": f"{len(test.texts)} synthetic lines of MNIST test digits (training/lines.py)",
         "opset": OPSET,
         "parity_max_abs_diff": parity,

@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from training.card import read_card
+from training.reader_calibrate import main as calibrate
 from training.reader_check import held_out_rows, main
 from training.realistic_numbers import NUMBERS
 
@@ -42,3 +43,15 @@ def test_a_tiny_draw_is_read_and_written_into_the_card(tmp_path: Path) -> None:
     assert len(check["per_condition"]) == 1 + len(NUMBERS)
     assert all(row["count"] == 2 for row in check["per_condition"].values())
     assert "seed 9" in check["set"]
+
+
+def test_a_recalibration_drops_the_check_made_at_the_old_threshold(tmp_path: Path) -> None:
+    model = tmp_path / "reader.onnx"
+    shutil.copy(READER, model)
+    shutil.copy(READER.with_suffix(".json"), model.with_suffix(".json"))
+    app = typer.Typer(add_completion=False)
+    app.command()(calibrate)
+    options = ["--model", str(model), "--calibration-count", "2", "--test-lines", "8"]
+    result = CliRunner().invoke(app, options)
+    assert result.exit_code == 0, result.output
+    assert read_card(model)["held_out_check"] is None
