@@ -3,13 +3,14 @@ it saw in the card."""
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import typer
 from typer.testing import CliRunner
 
-from training.card import read_card
+from training.card import read_card, update_card
 from training.reader_calibrate import main as calibrate
 from training.reader_check import held_out_rows, main
 from training.realistic_numbers import NUMBERS
@@ -27,14 +28,24 @@ def test_rows_count_wrong_answers_only_above_the_threshold() -> None:
     }
 
 
-def test_a_tiny_draw_is_read_and_written_into_the_card(tmp_path: Path) -> None:
-    model = tmp_path / "reader.onnx"
+def copied_reader(folder: Path) -> Path:
+    """The shipped reader and its card, copied where a command may rewrite the card."""
+    model = folder / "reader.onnx"
     shutil.copy(READER, model)
     shutil.copy(READER.with_suffix(".json"), model.with_suffix(".json"))
+    return model
+
+
+def run(command: Callable[..., None], options: list[str]) -> None:
     app = typer.Typer(add_completion=False)
-    app.command()(main)
-    result = CliRunner().invoke(app, ["--model", str(model), "--count", "2", "--seed", "9"])
+    app.command()(command)
+    result = CliRunner().invoke(app, options)
     assert result.exit_code == 0, result.output
+
+
+def test_a_tiny_draw_is_read_and_written_into_the_card(tmp_path: Path) -> None:
+    model = copied_reader(tmp_path)
+    run(main, ["--model", str(model), "--count", "2", "--seed", "9"])
     check = read_card(model)["held_out_check"]
     assert (
         check["threshold"]
@@ -46,12 +57,7 @@ def test_a_tiny_draw_is_read_and_written_into_the_card(tmp_path: Path) -> None:
 
 
 def test_a_recalibration_drops_the_check_made_at_the_old_threshold(tmp_path: Path) -> None:
-    model = tmp_path / "reader.onnx"
-    shutil.copy(READER, model)
-    shutil.copy(READER.with_suffix(".json"), model.with_suffix(".json"))
-    app = typer.Typer(add_completion=False)
-    app.command()(calibrate)
-    options = ["--model", str(model), "--calibration-count", "2", "--test-lines", "8"]
-    result = CliRunner().invoke(app, options)
-    assert result.exit_code == 0, result.output
+    model = copied_reader(tmp_path)
+    update_card(model, held_out_check={"threshold": 0.5})
+    run(calibrate, ["--model", str(model), "--calibration-count", "2", "--test-lines", "8"])
     assert read_card(model)["held_out_check"] is None
