@@ -74,6 +74,11 @@ class ValidationNumbers:
     readings: Callable[[float], list[Reading]]
     labels: list[str]
     conditions: list[str]
+    # Each number as the classifier reads its digits one by one, from their own clean MNIST
+    # images. A few validation digits look like another digit even then (index 4915 is a "4"
+    # written as a 7), so a reading equal to this, and not to the label, is one that any
+    # reader of the digits alone would give.
+    alone: list[str]
 
     def read(self, temperature: float) -> tuple[np.ndarray, np.ndarray]:
         """(confidence, right) of every sample: what `calibrate` weighs."""
@@ -81,13 +86,34 @@ class ValidationNumbers:
         right = np.array([r.text == label for r, label in zip(found, self.labels, strict=True)])
         return np.array([r.confidence for r in found]), right
 
+    def as_alone(self, texts: list[str]) -> np.ndarray:
+        """Which readings are wrong the way the digits read alone are."""
+        return np.array(
+            [
+                text == alone != label
+                for text, alone, label in zip(texts, self.alone, self.labels, strict=True)
+            ]
+        )
+
+
+def read_alone(images: np.ndarray, sources: list[tuple[int, ...]], classify: Classify) -> list[str]:
+    """Each number of pool digits `sources` as `classify` reads its clean digits one by one."""
+    used = np.unique(np.concatenate([np.array(s, dtype=int) for s in sources]))
+    read = np.zeros(len(images), dtype=int)
+    for start in range(0, len(used), 512):  # bounded activations
+        chosen = used[start : start + 512]
+        batch = images[chosen].astype(np.float32)[..., np.newaxis] / 255.0
+        read[chosen] = classify(batch).argmax(axis=1)
+    return ["".join(str(read[i]) for i in s) for s in sources]
+
 
 def realistic_validation(
     path: Path, count: int, seed: int, data_dir: Path, classify: Classify
 ) -> ValidationNumbers:
     """`count` samples of every number condition (validation digits, `seed`), each line
     scored once by the reader at `path`; decoding runs per temperature."""
-    samples = number_samples(*digits_of("validation", data_dir), count, seed)
+    images, labels = digits_of("validation", data_dir)
+    samples = number_samples(images, labels, count, seed)
     views = [line_views(decode_image(sample.data)) for sample in samples]
     pairs = frame_scores(path, present_lines(views))
 
@@ -95,7 +121,10 @@ def realistic_validation(
         return decided(views, (tempered(pair, temperature) for pair in pairs), classify)
 
     return ValidationNumbers(
-        readings, [sample.label for sample in samples], [sample.condition for sample in samples]
+        readings,
+        [sample.label for sample in samples],
+        [sample.condition for sample in samples],
+        read_alone(images, [sample.sources for sample in samples], classify),
     )
 
 
@@ -145,13 +174,15 @@ def surest_errors_text(numbers: ValidationNumbers, temperature: float, count: in
     found = numbers.readings(temperature)
     confidence = np.array([r.confidence for r in found])
     right = np.array([r.text == label for r, label in zip(found, numbers.labels, strict=True)])
+    alike = numbers.as_alone([r.text for r in found])
     lines = [
         f"surest errors (rank among the condition's answers, surest first; the target needs "
-        f"rank ≥ {RIGHT_PER_ERROR}):"
+        f"rank ≥ {RIGHT_PER_ERROR}; *: the classifier reads the digits alone so too):"
     ]
     for condition, errors in surest_errors(confidence, right, numbers.conditions, count).items():
         shown = ", ".join(
-            f"{rank} at {confidence[i]:.6f} ({numbers.labels[i]} read {found[i].text or '-'})"
+            f"{rank} at {confidence[i]:.6f} ({numbers.labels[i]} read {found[i].text or '-'}"
+            f"{'*' if alike[i] else ''})"
             for rank, i in errors
         )
         lines.append(f"  {condition}: {shown or 'none'}")

@@ -184,6 +184,9 @@ class Sample:
     condition: str
     data: bytes
     label: str  # the digit, the expected number, or "" when there is nothing to read
+    # The indices of the drawn digits in the pool given, in the label's order: what a misread
+    # digit looked like on its own (`training.reader_check`).
+    sources: tuple[int, ...] = ()
 
 
 def ink_columns(alpha: np.ndarray) -> np.ndarray:
@@ -236,7 +239,7 @@ def single_samples(images: np.ndarray, labels: np.ndarray, count: int, seed: int
     for index, (name, scene) in enumerate(SINGLE.items()):
         rng = np.random.default_rng([seed, index])
         picks = rng.choice(len(labels), size=count, replace=False)
-        samples += [Sample(name, scene(rng, images[i]), str(labels[i])) for i in picks]
+        samples += [Sample(name, scene(rng, images[i]), str(labels[i]), (int(i),)) for i in picks]
     for index, (name, make) in enumerate(NO_DIGIT.items()):
         rng = np.random.default_rng([seed, 100 + index])
         samples += [Sample(name, make(rng), "") for _ in range(max(10, count // 10))]
@@ -257,11 +260,12 @@ def number_samples(images: np.ndarray, labels: np.ndarray, count: int, seed: int
         picks = rng.choice(len(labels), size=int(rng.integers(2, 9)), replace=False)
         text = "".join(str(labels[i]) for i in picks)
         data = number_image(rng, [images[i] for i in picks])
-        samples.append(Sample("numbers_spaced", data, text))
+        samples.append(Sample("numbers_spaced", data, text, tuple(map(int, picks))))
     for index, (name, (scene, (low, high), _)) in enumerate(NUMBERS.items()):
         rng = np.random.default_rng([seed, 201 + index])
         for _ in range(count):
             picks = rng.choice(len(labels), size=int(rng.integers(low, high + 1)), replace=False)
             text = "".join(str(labels[i]) for i in picks)
-            samples.append(Sample(name, scene(rng, [images[i] for i in picks]), text))
+            data = scene(rng, [images[i] for i in picks])
+            samples.append(Sample(name, data, text, tuple(map(int, picks))))
     return samples

@@ -17,6 +17,7 @@ from training.reader_calibrate import (
     ValidationNumbers,
     exact,
     main,
+    read_alone,
     realistic_validation,
     surest_errors_text,
 )
@@ -63,10 +64,30 @@ def test_surest_errors_name_the_rank_confidence_and_misreading() -> None:
         ],
         labels=["12", "73102", "56", "99"],
         conditions=["touching", "touching", "touching", "comb"],
+        alone=["12", "73102", "55", "99"],  # the "6" of 56 reads 5 even alone
     )
     text = surest_errors_text(numbers, 1.0, 5)
-    assert "touching: 1 at 0.980000 (73102 read 7302), 2 at 0.500000 (56 read 55)" in text
+    assert "touching: 1 at 0.980000 (73102 read 7302), 2 at 0.500000 (56 read 55*)" in text
     assert "comb: none" in text
+
+
+def test_numbers_are_read_alone_digit_by_digit_from_their_sources() -> None:
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    images[:, 0, 0] = [0, 255, 51, 102]  # the fake classifier reads 9 × this pixel's ink
+
+    def classify(batch: np.ndarray) -> np.ndarray:
+        assert batch.shape[1:] == (28, 28, 1) and batch.max() <= 1.0
+        return np.eye(10)[np.rint(9 * batch[:, 0, 0, 0]).astype(int)]
+
+    assert read_alone(images, [(1, 0), (2,), (3, 3, 1)], classify) == ["90", "2", "449"]
+    numbers = ValidationNumbers(
+        readings=lambda temperature: [],
+        labels=["90", "3", "449"],
+        conditions=["a", "a", "a"],
+        alone=["90", "2", "449"],
+    )
+    # Only a wrong reading equal to the digits read alone counts.
+    assert numbers.as_alone(["90", "2", "447"]).tolist() == [False, True, False]
 
 
 def test_the_documented_command_line_is_the_real_one() -> None:

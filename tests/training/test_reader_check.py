@@ -19,12 +19,28 @@ READER = Path(__file__).resolve().parents[2] / "models" / "reader.onnx"
 
 
 def test_rows_count_wrong_answers_only_above_the_threshold() -> None:
-    confidence = np.array([0.99, 0.98, 0.5, 0.97, 0.2])
-    right = np.array([True, False, False, True, True])
-    rows = held_out_rows(confidence, right, ["a", "a", "a", "b", "b"], 0.9)
+    confidence = np.array([0.99, 0.98, 0.5, 0.97, 0.2, 0.95])
+    right = np.array([True, False, False, True, True, False])
+    # Wrong the way the digits read alone: one unflagged (the last), one flagged (the third).
+    alike = np.array([False, False, True, False, False, True])
+    rows = held_out_rows(confidence, right, alike, ["a", "a", "a", "b", "b", "b"], 0.9)
     assert rows == {
-        "a": {"count": 3, "exact": 0.3333, "unflagged": 2, "wrong_unflagged": 1},
-        "b": {"count": 2, "exact": 1.0, "unflagged": 1, "wrong_unflagged": 0},
+        "a": {
+            "count": 3,
+            "exact": 0.3333,
+            "wrong_as_alone": 1,
+            "unflagged": 2,
+            "wrong_unflagged": 1,
+            "wrong_unflagged_as_alone": 0,
+        },
+        "b": {
+            "count": 3,
+            "exact": 0.6667,
+            "wrong_as_alone": 1,
+            "unflagged": 2,
+            "wrong_unflagged": 1,
+            "wrong_unflagged_as_alone": 1,
+        },
     }
 
 

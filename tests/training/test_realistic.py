@@ -88,6 +88,15 @@ def test_numbers_have_two_to_eight_digits(digits: tuple[np.ndarray, np.ndarray])
         assert Image.open(io.BytesIO(sample.data)).size[0] > 0
 
 
+def test_every_sample_names_the_pool_digits_it_was_drawn_from(
+    digits: tuple[np.ndarray, np.ndarray], samples: list
+) -> None:
+    _, labels = digits
+    drawn = [s for s in samples if s.label] + number_samples(*digits, count=2, seed=7)
+    assert drawn and all("".join(str(labels[i]) for i in s.sources) == s.label for s in drawn)
+    assert all(s.sources == () for s in samples if not s.label)
+
+
 def test_lowest_threshold_meets_the_target() -> None:
     confidence = np.array([0.99, 0.98, 0.97, 0.96, 0.6, 0.5])
     correct = np.array([True, True, True, False, True, False])
