@@ -31,6 +31,7 @@ from training.card import update_card
 from training.lines import make_lines
 from training.reader import Batches
 from training.reader_train import ROOT, digits_of
+from training.realistic_scoring import read_alone
 from training.realistic_set import number_samples
 
 DECODING = (
@@ -94,17 +95,6 @@ class ValidationNumbers:
                 for text, alone, label in zip(texts, self.alone, self.labels, strict=True)
             ]
         )
-
-
-def read_alone(images: np.ndarray, sources: list[tuple[int, ...]], classify: Classify) -> list[str]:
-    """Each number of pool digits `sources` as `classify` reads its clean digits one by one."""
-    used = np.unique(np.concatenate([np.array(s, dtype=int) for s in sources]))
-    read = np.zeros(len(images), dtype=int)
-    for start in range(0, len(used), 512):  # bounded activations
-        chosen = used[start : start + 512]
-        batch = images[chosen].astype(np.float32)[..., np.newaxis] / 255.0
-        read[chosen] = classify(batch).argmax(axis=1)
-    return ["".join(str(read[i]) for i in s) for s in sources]
 
 
 def realistic_validation(

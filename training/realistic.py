@@ -20,7 +20,14 @@ import typer
 from digits_core.model import DigitModel, ReaderModel
 from training.calibration import CALIBRATION_COUNT, CALIBRATION_SEED, rounded_up
 from training.data import DEFAULT_DATA_DIR, load_split, split_validation
-from training.realistic_scoring import Prepared, Scored, prepare, score, score_singles
+from training.realistic_scoring import (
+    Prepared,
+    Scored,
+    prepare,
+    read_alone,
+    score,
+    score_singles,
+)
 from training.realistic_set import (
     DESCRIPTIONS,
     NO_DIGIT,
@@ -227,8 +234,22 @@ def command(
         results.append((path, scored, calibration))
     descriptions = DESCRIPTIONS | NUMBER_DESCRIPTIONS
     marks = fingerprints(singles + number_set)
+    served = DigitModel.load(model).predict_batch
+    singles_alone, numbers_alone = (
+        read_alone(digits.images, [s.sources for s in drawn], served)
+        for drawn in (singles, number_set)
+    )
     context = Context(
-        singles_by, numbers_by, descriptions, count, numbers, seed, marks, calibration_count
+        singles_by,
+        numbers_by,
+        descriptions,
+        count,
+        numbers,
+        seed,
+        marks,
+        calibration_count,
+        singles_alone,
+        numbers_alone,
     )
     print_table(results, context)
     if write and split == "test":

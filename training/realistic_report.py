@@ -34,6 +34,10 @@ class Context:
     # training.peers.fingerprints of the set: condition → hash of its images and labels
     fingerprints: dict[str, str] = field(default_factory=dict)
     calibration_count: int = CALIBRATION_COUNT  # validation images a condition, for thresholds
+    # Each single-digit and number sample as the served classifier reads its digits alone
+    # (`training.realistic_scoring.read_alone`); empty: not measured.
+    singles_alone: list[str] = field(default_factory=list)
+    numbers_alone: list[str] = field(default_factory=list)
 
 
 def peer_results(context: Context, path: Path = PEERS_FILE) -> dict[str, dict]:
@@ -67,6 +71,20 @@ def condition_arrays(scored: "Scored", name: str, context: Context):
     return scored.confidence[index], scored.correct[index]
 
 
+def misses_as_alone(scored: "Scored", name: str, context: Context) -> str:
+    """ "k of n": of a condition's n wrong answers, the k that its digits read alone give too."""
+    if name in context.numbers:
+        index, alone = context.numbers[name], context.numbers_alone
+        answers, correct = scored.number_texts, scored.number_correct
+    else:
+        index, alone = context.singles[name], context.singles_alone
+        answers, correct = [str(d) for d in scored.digits], scored.correct
+    if not alone or not answers:
+        return "–"
+    wrong = [i for i in index if not correct[i]]
+    return f"{sum(answers[i] == alone[i] for i in wrong)} of {len(wrong)}"
+
+
 def rows(results: "Results", context: Context, peers: dict[str, dict]) -> list[list[str]]:
     """Per condition: images; the first model's accuracy, coverage, accuracy of the unflagged
     and the held-out check; the other models' accuracy; each peer's accuracy."""
@@ -79,7 +97,7 @@ def rows(results: "Results", context: Context, peers: dict[str, dict]) -> list[l
         kept = confidence >= threshold
         if correct is None:  # nothing to read: right when flagged
             row = [name, str(kept.size), f"{1 - kept.mean():.1%} flagged", f"{kept.mean():.1%}"]
-            row += ["–", "–"]
+            row += ["–", "–", "–"]
         else:
             unflagged = f"{correct[kept].mean():.2%}" if kept.any() else "–"
             check = results[0][2].conditions.get(name)
@@ -88,7 +106,7 @@ def rows(results: "Results", context: Context, peers: dict[str, dict]) -> list[l
                 met = not kept.any() or correct[kept].mean() >= 0.995
                 verdict = "yes" if met else "**no**"
             row = [name, str(kept.size), f"{correct.mean():.2%}", f"{kept.mean():.1%}", unflagged]
-            row.append(verdict)
+            row += [verdict, misses_as_alone(first, name, context)]
         segmenter = (
             first.segmenter_correct[context.numbers[name]] if name in context.numbers else None
         )
@@ -113,7 +131,8 @@ def header(results: "Results") -> list[str]:
     first = results[0][1].name
     columns = ["condition", "images", f"{first} (numbers: reader) right", "coverage"]
     columns += ["right among unflagged"]
-    columns += ["held-out ≥ 99.5 %", f"segmenter + {first} right"]
+    columns += ["held-out ≥ 99.5 %", "misses as the digits read alone"]
+    columns += [f"segmenter + {first} right"]
     columns += [f"{s.name} right" for _, s, _ in results[1:]]
     return columns + list(PEERS.values())
 

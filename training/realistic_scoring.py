@@ -11,6 +11,7 @@ from digits_core.decoding import decode_image
 from digits_core.errors import DigitsError
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.numbers import read_lines
+from digits_core.second_opinion import Classify
 from digits_core.single import DigitView, pooled, reader_opinions, view_digit, view_image
 from training.realistic_set import Sample
 from training.segmenter import read_numbers
@@ -45,6 +46,7 @@ class Scored:
     number_threshold: float = 0.0
     # Today's segmenter with this classifier, scored beside the reader (exact match).
     segmenter_correct: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    number_texts: list[str] = field(default_factory=list)  # what the reader (or segmenter) read
 
     def number_confidence(self) -> np.ndarray:
         """The confidence the threshold is applied to: 0 where the reader itself is unsure."""
@@ -143,4 +145,18 @@ def score(
         number_uncertain=np.array([u for _, _, u in texts], dtype=bool),
         number_threshold=reader.threshold if reader is not None else 1.0,
         segmenter_correct=segmented,
+        number_texts=[t for t, _, _ in texts],
     )
+
+
+def read_alone(images: np.ndarray, sources: list[tuple[int, ...]], classify: Classify) -> list[str]:
+    """Each sample's answer as `classify` reads its pool digits (`Sample.sources`) one by one
+    from their clean images (uint8 0..255): what a wrong answer is compared with, since a few
+    MNIST digits look like another even alone. A sample without sources reads as ""."""
+    used = np.unique(np.concatenate([np.array(s, dtype=int) for s in [(), *sources]]))
+    read = np.zeros(len(images), dtype=int)
+    for start in range(0, len(used), 512):  # bounded activations
+        chosen = used[start : start + 512]
+        batch = images[chosen].astype(np.float32)[..., np.newaxis] / 255.0
+        read[chosen] = classify(batch).argmax(axis=1)
+    return ["".join(str(read[i]) for i in s) for s in sources]

@@ -43,6 +43,10 @@ def intro_lines(context: "Context", with_peers: bool) -> list[str]:
         "at the reader's, from its card); *right among unflagged* is the accuracy of those; "
         "*held-out ≥ 99.5 %* checks that on the condition; no threshold was chosen on this "
         "set (both were chosen on the same conditions drawn from MNIST validation digits). "
+        "*Misses as the digits read alone*: of the condition's wrong answers, how many are "
+        "exactly what the served classifier reads from the drawn MNIST digits one by one, "
+        "clean, 28×28 and alone: digits that look like another even there (MNIST has some, "
+        "e.g. a 4 written as a 7), which no reading of the scene would get right. "
         "Targets (issue 13): "
         "every single-digit condition ≥ 99 %, every number condition ≥ 97 % exact, unflagged "
         "answers ≥ 99.5 % right at ≥ 90 % coverage on every condition.",

@@ -202,3 +202,25 @@ def test_command_writes_the_report_without_touching_the_cards(tmp_path) -> None:
     assert "Tesseract 5" in text and "RapidOCR" in text and "held-out ≥ 99.5 %" in text
     assert (tmp_path / "figures" / "realistic_risk_coverage.png").stat().st_size > 0
     assert card.read_text() == before
+
+
+def test_misses_are_counted_as_the_digits_read_alone_only_when_equal() -> None:
+    from training.realistic_report import Context, misses_as_alone
+    from training.realistic_scoring import Scored
+
+    scored = Scored(
+        "digits",
+        digits=np.array([7, 3, 9]),
+        confidence=np.ones(3),
+        correct=np.array([False, False, True]),
+        number_correct=np.array([False, True, False]),
+        number_confident=np.ones(3),
+        number_texts=["121", "55", "90"],
+    )
+    singles, numbers = {"box": np.arange(3)}, {"comb": np.arange(3)}
+    # The first digit's source reads 7 alone (its miss counts), the second's 8 (it does not);
+    # the right answer never counts; the numbers likewise.
+    measured = Context(singles, numbers, {}, 3, 3, 4, {}, 2, ["7", "8", "9"], ["121", "55", "91"])
+    assert misses_as_alone(scored, "box", measured) == "1 of 2"
+    assert misses_as_alone(scored, "comb", measured) == "1 of 2"
+    assert misses_as_alone(scored, "box", Context(singles, numbers, {}, 3, 3, 4)) == "–"
