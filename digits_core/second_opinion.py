@@ -1,4 +1,4 @@
-"""A read number's second opinion: the classifier re-reads every digit whose ink is its own.
+"""A read number's second opinion: the classifier re-reads every digit the reader found.
 
 The reader reads a line as a whole, and most of its misses take one digit for another (46 of
 68 on validation numbers kept the string's length). The classifier, trained on single digits,
@@ -6,8 +6,11 @@ rarely does that on a digit it sees alone. So every digit the reader found is cu
 line by its own strokes (the connected ink that lies in the columns the reader aligned with
 it) and classified, all digits of all lines in ONE classifier call, and the two opinions are
 pooled as for a single digit (`digits_core.single.pooled`). A digit whose strokes run into a
-neighbour's columns (touching digits) cannot be cut out whole, so there the reader's opinion
-stands alone.
+neighbour's columns (touching digits) cannot be cut out by its strokes: the classifier sees
+the ink of the columns the reader aligned with it instead, cut at their edges, a piece of a
+neighbour included. Validation numbers (as served; seed 5, 8,000 / seed 6, 4,000): touching
+numbers 95.50 → 96.25 / 95.75 → 96.25 % exact, all number conditions 94.32 → 94.41 / 95.25 →
+95.45 %; before, the reader's opinion stood alone there.
 
 A digit's confidence is P(the reader sees a digit at its surest frame) × P(it is this digit,
 pooled); without a second opinion that is exactly the reader's peak score. The string's
@@ -32,9 +35,21 @@ SHARED = 0.2  # a stroke with more of its ink than this outside its digit's colu
 Classify = Callable[[np.ndarray], np.ndarray]
 
 
-def own_ink(line: Line, digits: Sequence[ReadDigit]) -> list[np.ndarray | None]:
-    """Each digit's own strokes as a 28×28 classifier input; None for a digit that shares a
-    stroke with a neighbour, or has none."""
+def column_ink(line: Line, digit: ReadDigit) -> np.ndarray | None:
+    """The ink of a digit's columns, cut at their edges, as a 28×28 classifier input; None
+    when they hold none."""
+    first, last = digit.columns
+    window = line.pixels[:, first:last]
+    rows = np.flatnonzero(window.max(axis=1) >= STROKE_LEVEL)
+    cols = np.flatnonzero(window.max(axis=0) >= STROKE_LEVEL)
+    if rows.size == 0:
+        return None
+    return fit_to_mnist(window[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+
+
+def digit_crops(line: Line, digits: Sequence[ReadDigit]) -> list[np.ndarray | None]:
+    """Each digit's own strokes as a 28×28 classifier input; for a digit that shares a stroke
+    with a neighbour, or has none, its columns' ink (`column_ink`), or None."""
     strokes, count = morphology.label(line.pixels >= STROKE_LEVEL, eight=True)
     starts = np.array([digit.columns[0] for digit in digits[1:]])
     owner_of_column = np.searchsorted(starts, np.arange(line.pixels.shape[1]), side="right")
@@ -49,7 +64,7 @@ def own_ink(line: Line, digits: Sequence[ReadDigit]) -> list[np.ndarray | None]:
     for index in range(len(digits)):
         mine = np.flatnonzero(owner == index)
         if mine.size == 0 or shared[mine].any():
-            inputs.append(None)
+            inputs.append(column_ink(line, digits[index]))
             continue
         chosen = np.zeros(count + 1, dtype=bool)
         chosen[mine + 1] = True
@@ -60,9 +75,12 @@ def own_ink(line: Line, digits: Sequence[ReadDigit]) -> list[np.ndarray | None]:
 
 
 def second_opinions(readings: Sequence[Reading], classify: Classify) -> list[Reading]:
-    """The readings with every separable digit's opinion pooled with the classifier's."""
+    """The readings with every digit's opinion pooled with the classifier's (a digit without
+    ink in its columns keeps the reader's)."""
     inputs = [
-        own_ink(reading.line, reading.digits) if reading.line is not None and reading.digits else []
+        digit_crops(reading.line, reading.digits)
+        if reading.line is not None and reading.digits
+        else []
         for reading in readings
     ]
     crops = [crop for found in inputs for crop in found if crop is not None]

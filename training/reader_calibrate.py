@@ -39,10 +39,11 @@ DECODING = (
     "ink runs along an axis tilted 5-50 degrees also turned along it, in the same call); CTC "
     "best path of each; when they differ, the string with the larger product of CTC "
     "likelihoods, its confidence at most its share of the two; digit confidence = peak "
-    "probability; string = product of digits × least sure blank frame; then every digit whose "
-    "strokes are its own is re-read by the classifier (models/digits.onnx, one call) and the "
-    "two opinions pooled (normalised geometric mean), its confidence P(digit at its surest "
-    "frame) × pooled probability; the turned reading kept when it reads otherwise and its 1 - "
+    "probability; string = product of digits × least sure blank frame; then every digit is "
+    "re-read by the classifier (models/digits.onnx, one call; its own strokes, or the ink of "
+    "its aligned columns when it shares a stroke with a neighbour) and the two opinions "
+    "pooled (normalised geometric mean), its confidence P(digit at its surest frame) × "
+    "pooled probability; the turned reading kept when it reads otherwise and its 1 - "
     "confidence is 10x smaller, its confidence then at most its share of the two"
 )
 CLASSIFIER = ROOT / "models" / "digits.onnx"  # the second opinion, as served

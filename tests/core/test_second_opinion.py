@@ -1,5 +1,5 @@
-"""The classifier's second opinion on a read number: each digit cut out by its own strokes,
-one classifier call, opinions pooled; touching digits keep the reader's opinion."""
+"""The classifier's second opinion on a read number: each digit cut out by its own strokes
+(touching digits by their columns), one classifier call, opinions pooled."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import pytest
 from digits_core.contract import BLANK, LINE_HEIGHT
 from digits_core.imaging import fit_to_mnist
 from digits_core.reading import Box, Line, ReadDigit, Reading
-from digits_core.second_opinion import own_ink, pooled_reading, second_opinions
+from digits_core.second_opinion import digit_crops, pooled_reading, second_opinions
 
 
 def line_with(strokes: list[tuple[int, int]], width: int = 96) -> Line:
@@ -33,26 +33,28 @@ def test_each_digit_is_cut_out_by_its_own_strokes() -> None:
     line = line_with([(10, 20), (40, 48), (70, 90)])
     digits = [read_digit(1, (0, 32), sure(1)), read_digit(2, (32, 60), sure(2))]
     digits.append(read_digit(3, (60, 96), sure(3)))
-    crops = own_ink(line, digits)
+    crops = digit_crops(line, digits)
     assert all(crop is not None and crop.shape == (28, 28) for crop in crops)
     for crop, (first, last) in zip(crops, [(10, 20), (40, 48), (70, 90)], strict=True):
         expected = fit_to_mnist(line.pixels[4:28, first:last])
         assert np.array_equal(crop, expected)
 
 
-def test_a_stroke_across_two_digits_columns_leaves_both_to_the_reader() -> None:
+def test_digits_sharing_a_stroke_are_cut_at_their_columns() -> None:
     # Digits 1 and 2 touch: one stroke from column 20 to 44 crosses their border at 32.
     line = line_with([(20, 44), (70, 90)])
     digits = [read_digit(1, (0, 32), sure(1)), read_digit(2, (32, 60), sure(2))]
     digits.append(read_digit(3, (60, 96), sure(3)))
-    crops = own_ink(line, digits)
-    assert crops[0] is None and crops[1] is None and crops[2] is not None
+    crops = digit_crops(line, digits)
+    for crop, (first, last) in zip(crops, [(20, 32), (32, 44), (70, 90)], strict=True):
+        assert crop is not None
+        assert np.array_equal(crop, fit_to_mnist(line.pixels[4:28, first:last]))
 
 
 def test_a_digit_with_no_strokes_of_its_own_has_no_second_opinion() -> None:
     line = line_with([(10, 20)])
     digits = [read_digit(1, (0, 32), sure(1)), read_digit(2, (32, 96), sure(2))]
-    assert own_ink(line, digits)[1] is None
+    assert digit_crops(line, digits)[1] is None
 
 
 def test_a_sure_classifier_turns_an_unsure_reader_digit() -> None:
@@ -96,19 +98,20 @@ def test_all_digits_of_all_readings_go_in_one_classifier_call() -> None:
     )
     nothing = Reading([], 0.0)
     found = second_opinions([spaced, touching, nothing], classify)
-    assert calls == [(2, 28, 28, 1)]
-    assert found[1] is touching and found[2] is nothing
+    assert calls == [(4, 28, 28, 1)]
+    assert found[2] is nothing
     # Sure reader digits hold against a sure classifier that disagrees: still unsure.
     assert all(digit.confidence < 0.9 for digit in found[0].digits)
 
 
-def test_no_separable_digit_means_no_classifier_call() -> None:
+def test_no_digit_with_ink_means_no_classifier_call() -> None:
     def classify(inputs: np.ndarray) -> np.ndarray:
         raise AssertionError("no call expected")
 
-    touching = Reading(
+    # The reader found digits where the line has no ink left (e.g. its strokes were faint).
+    inkless = Reading(
         [read_digit(4, (0, 32), sure(4)), read_digit(6, (32, 96), sure(6))],
         0.9,
-        line_with([(20, 44)]),
+        line_with([]),
     )
-    assert second_opinions([touching], classify)[0] is touching
+    assert second_opinions([inkless], classify)[0] is inkless
