@@ -17,7 +17,6 @@ from training.reader_calibrate import (
     ValidationNumbers,
     exact,
     main,
-    read_alone,
     realistic_validation,
     surest_errors_text,
 )
@@ -71,22 +70,13 @@ def test_surest_errors_name_the_rank_confidence_and_misreading() -> None:
     assert "comb: none" in text
 
 
-def test_numbers_are_read_alone_digit_by_digit_from_their_sources() -> None:
-    images = np.zeros((4, 28, 28), dtype=np.uint8)
-    images[:, 0, 0] = [0, 255, 51, 102]  # the fake classifier reads 9 × this pixel's ink
-
-    def classify(batch: np.ndarray) -> np.ndarray:
-        assert batch.shape[1:] == (28, 28, 1) and batch.max() <= 1.0
-        return np.eye(10)[np.rint(9 * batch[:, 0, 0, 0]).astype(int)]
-
-    assert read_alone(images, [(1, 0), (2,), (3, 3, 1)], classify) == ["90", "2", "449"]
+def test_only_a_wrong_reading_equal_to_the_digits_read_alone_counts_as_alone() -> None:
     numbers = ValidationNumbers(
         readings=lambda temperature: [],
         labels=["90", "3", "449"],
         conditions=["a", "a", "a"],
         alone=["90", "2", "449"],
     )
-    # Only a wrong reading equal to the digits read alone counts.
     assert numbers.as_alone(["90", "2", "447"]).tolist() == [False, True, False]
 
 

@@ -97,6 +97,20 @@ def test_every_sample_names_the_pool_digits_it_was_drawn_from(
     assert all(s.sources == () for s in samples if not s.label)
 
 
+def test_samples_are_read_alone_digit_by_digit_from_their_sources() -> None:
+    from training.realistic_scoring import read_alone
+
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    images[:, 0, 0] = [0, 255, 51, 102]  # the fake classifier reads 9 × this pixel's ink
+
+    def classify(batch: np.ndarray) -> np.ndarray:
+        assert batch.shape[1:] == (28, 28, 1) and batch.max() <= 1.0
+        return np.eye(10)[np.rint(9 * batch[:, 0, 0, 0]).astype(int)]
+
+    sources = [(1, 0), (2,), (3, 3, 1), ()]  # the last: a no-digit sample
+    assert read_alone(images, sources, classify) == ["90", "2", "449", ""]
+
+
 def test_lowest_threshold_meets_the_target() -> None:
     confidence = np.array([0.99, 0.98, 0.97, 0.96, 0.6, 0.5])
     correct = np.array([True, True, True, False, True, False])
