@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from digits_core.confidence import ConfidenceMap
 from digits_core.contract import (
     CLASSES,
     DEFAULT_THRESHOLD,
@@ -106,6 +107,19 @@ class ReaderModel(CardModel):
     def temperature(self) -> float:
         """Calibrated at export: how much the scores are softened before decoding."""
         return float(self.card.get("temperature", 1.0))
+
+    @property
+    def confidence_map(self) -> ConfidenceMap:
+        """Calibrated with the temperature: a read number's confidence as a probability
+        (`digits_core.confidence`); the identity when the card has none."""
+        return ConfidenceMap(**self.card.get("confidence_map", {}))
+
+    @property
+    def digit_threshold(self) -> float:
+        """Below this confidence a read digit is `uncertain` (a digit's confidence is not
+        mapped, `threshold` is on the string's mapped one); `threshold` when the card has no
+        map."""
+        return float(self.card.get("digit_threshold", self.threshold))
 
     @property
     def single_digit_temperature(self) -> float:

@@ -89,22 +89,24 @@ def item_gray(item: RawImage, max_pixels: int) -> np.ndarray:
     return decode_image(item.image_bytes(), max_pixels=max_pixels)
 
 
-def number(reading: Reading, threshold: float) -> ReadResult:
-    """The plain result of one read number: unsure when the string or any digit is below the
-    reader's threshold, or when nothing was read."""
+def number(reading: Reading, reader: ReaderModel) -> ReadResult:
+    """The plain result of one read number: its confidence calibrated (the reader's map); unsure
+    when the string is below the reader's threshold, any digit below its digit threshold, or
+    nothing was read."""
+    confidence = reader.confidence_map(reading.confidence)
     shown = [
         {
             "digit": d.digit,
             "confidence": d.confidence,
-            "uncertain": d.confidence < threshold,
+            "uncertain": d.confidence < reader.digit_threshold,
             "box": {"x": d.box.x, "y": d.box.y, "width": d.box.width, "height": d.box.height},
         }
         for d in reading.digits
     ]
-    unsure = reading.confidence < threshold or any(d["uncertain"] for d in shown)
+    unsure = confidence < reader.threshold or any(d["uncertain"] for d in shown)
     return {
         "text": reading.text,
-        "confidence": reading.confidence,
+        "confidence": confidence,
         "uncertain": not shown or unsure,
         "digits": shown,
     }
@@ -237,7 +239,7 @@ class Engine:
         read = [d.digit for reading in readings for d in reading.digits]
         metrics.count_predictions(np.array(read, dtype=np.int64))
         for index, reading in zip(grays, readings, strict=True):
-            outcomes[index] = number(reading, self.reader.threshold)
+            outcomes[index] = number(reading, self.reader)
         return outcomes
 
     async def predict_batch(self, items: Sequence[RawImage]) -> list[Outcome]:

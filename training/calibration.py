@@ -1,10 +1,13 @@
-"""Confidence that means probability: temperature scaling, calibration error, and the threshold
-under which an answer is flagged uncertain, chosen so every condition meets the target."""
+"""Confidence that means probability: temperature scaling, then Platt scaling of the answer's
+log-odds, calibration error, and the threshold under which an answer is flagged uncertain,
+chosen so every condition meets the target."""
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from digits_core.confidence import ConfidenceMap, logit
 
 TARGET_ACCURACY = 0.995  # answers not flagged must be at least this often right, per condition
 MIN_THRESHOLD = 0.5  # below an even chance an answer is more likely wrong than right
@@ -27,6 +30,7 @@ TEMPERATURES = np.round(np.arange(0.5, 3.01, 0.05), 2)
 # choice wherever the log loss falls then rises with the temperature.
 COARSE = 5
 BINS = 15
+NEWTON_STEPS = 50  # Platt scaling's two parameters converge in well under this many steps
 
 # confidence per answer, and whether it is right, at a temperature
 Read = Callable[[float], tuple[np.ndarray, np.ndarray]]
@@ -35,23 +39,37 @@ Read = Callable[[float], tuple[np.ndarray, np.ndarray]]
 @dataclass(frozen=True)
 class Calibration:
     temperature: float
-    threshold: float
+    confidence_map: ConfidenceMap
+    threshold: float  # on the string's mapped confidence
+    digit_threshold: float  # on a digit's confidence (not mapped): the same cut, unmapped
     accuracy: float
     coverage: float
     accuracy_unflagged: float
-    ece_before: float
-    ece_after: float
+    ece_before: float  # the raw scores' confidence
+    ece_temperature: float  # after the temperature alone
+    ece_after: float  # after the temperature and the map: what is served
     count: int
     per_condition: dict[str, dict[str, float]]
 
     def as_card(self) -> dict[str, object]:
         card = asdict(self)
         card["method"] = (
-            f"temperature minimising the log loss of the confidence; threshold the lowest "
-            f"(at least {MIN_THRESHOLD}) at which every condition's unflagged answers are "
-            f"≥ {TARGET_ACCURACY:.1%} right; on the validation split"
+            "temperature minimising the log loss of the confidence, then the logistic map of "
+            "its log-odds (slope, intercept) minimising it again (Platt scaling); threshold "
+            f"the lowest (at least {MIN_THRESHOLD}) at which every condition's unflagged "
+            f"answers are ≥ {TARGET_ACCURACY:.1%} right; on the validation split"
         )
         return card
+
+    def card_fields(self) -> dict[str, object]:
+        """What a reader's card says of its calibration, and what serving reads from it."""
+        return {
+            "temperature": self.temperature,
+            "confidence_map": asdict(self.confidence_map),
+            "confidence_threshold": self.threshold,
+            "digit_threshold": self.digit_threshold,
+            "calibration": self.as_card(),
+        }
 
 
 def expected_calibration_error(confidence: np.ndarray, right: np.ndarray) -> float:
@@ -67,6 +85,41 @@ def expected_calibration_error(confidence: np.ndarray, right: np.ndarray) -> flo
 def log_loss(confidence: np.ndarray, right: np.ndarray) -> float:
     p = np.clip(confidence, 1e-6, 1 - 1e-6)
     return float(-np.mean(np.where(right, np.log(p), np.log(1 - p))))
+
+
+def fit_confidence_map(confidence: np.ndarray, right: np.ndarray) -> ConfidenceMap:
+    """Platt scaling: the slope and intercept on the answers' log-odds with the least log loss
+    (logistic regression by Newton's method), against Platt's targets (N₊ + 1) / (N₊ + 2) for
+    right answers and 1 / (N₋ + 2) for wrong ones, so a draw with few errors cannot claim more
+    than it saw and the fit stays finite. Answers with no confidence (nothing read) stay at 0
+    under any map and take no part; a fit that does not rank right above wrong (slope ≤ 0)
+    keeps the identity."""
+    read = confidence > 0
+    odds = np.array([logit(c) for c in confidence[read]])
+    design = np.stack([odds, np.ones_like(odds)], axis=1)
+    hits = right[read]
+    rights, wrongs = int(hits.sum()), int((~hits).sum())
+    target = np.where(hits, (rights + 1) / (rights + 2), 1 / (wrongs + 2))
+
+    def loss(weights: np.ndarray) -> float:
+        z = design @ weights
+        return float(np.sum(np.logaddexp(0.0, z) - target * z))
+
+    weights = np.array([1.0, 0.0])
+    for _ in range(NEWTON_STEPS):
+        p = 0.5 * (1.0 + np.tanh(0.5 * (design @ weights)))  # the logistic, without overflow
+        gradient = design.T @ (p - target)
+        hessian = (design * (p * (1.0 - p))[:, np.newaxis]).T @ design
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(2), gradient)
+        # Halve the step until the loss falls: a full Newton step overshoots on answers that
+        # the confidence nearly separates.
+        while loss(weights - step) > loss(weights) and np.abs(step).max() > 1e-12:
+            step = step / 2
+        weights = weights - step
+        if np.abs(step).max() < 1e-10:
+            break
+    slope, intercept = round(float(weights[0]), 6), round(float(weights[1]), 6)
+    return ConfidenceMap(slope, intercept) if slope > 0 else ConfidenceMap()
 
 
 def summary(confidence: np.ndarray, right: np.ndarray, threshold: float) -> dict[str, float]:
@@ -135,11 +188,13 @@ def rounded_up(threshold: float) -> float:
 
 
 def calibrate(read: Read, conditions: list[str]) -> Calibration:
-    """Temperature, then threshold, on one calibration set whose answers have `conditions`
+    """Temperature, map, then threshold, on one calibration set whose answers have `conditions`
     ("layout/degradation": each part is a group the target must hold for)."""
     raw_confidence, raw_right = read(1.0)
     temperature = best_temperature(read)
-    confidence, right = read(temperature)
+    tempered, right = read(temperature)
+    confidence_map = fit_confidence_map(tempered, right)
+    confidence = np.array([confidence_map(c) for c in tempered])
     # Each sample counts in its layout group and in its degradation group (once when a
     # condition names only one, as the realistic number conditions do).
     owners, groups = [], []
@@ -150,7 +205,8 @@ def calibrate(read: Read, conditions: list[str]) -> Calibration:
             groups.append(group)
     grouped_conf, grouped_right = confidence[owners], right[owners]
     group_of = np.array(groups)
-    threshold = rounded_up(lowest_threshold(grouped_conf, grouped_right, group_of))
+    cut = lowest_threshold(grouped_conf, grouped_right, group_of)
+    threshold = rounded_up(cut)
     overall = summary(confidence, right, threshold)
     per_condition = {
         g: summary(grouped_conf[group_of == g], grouped_right[group_of == g], threshold)
@@ -158,11 +214,16 @@ def calibrate(read: Read, conditions: list[str]) -> Calibration:
     }
     return Calibration(
         temperature=temperature,
+        confidence_map=confidence_map,
         threshold=threshold,
+        # A digit's confidence is at least its string's (the string's is their product), so
+        # a digit under the unmapped cut leaves its string under the cut too.
+        digit_threshold=rounded_up(confidence_map.inverse(cut)),
         accuracy=overall["accuracy"],
         coverage=overall["coverage"],
         accuracy_unflagged=overall["accuracy_unflagged"],
         ece_before=round(expected_calibration_error(raw_confidence, raw_right), 4),
+        ece_temperature=round(expected_calibration_error(tempered, right), 4),
         ece_after=round(expected_calibration_error(confidence, right), 4),
         count=len(right),
         per_condition=per_condition,

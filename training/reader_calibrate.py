@@ -160,10 +160,10 @@ def measured(
     return calibration, exact(path, test, calibration.temperature, classify), numbers
 
 
-def surest_errors_text(numbers: ValidationNumbers, temperature: float, count: int) -> str:
-    """Each condition's surest errors at `temperature`: rank, confidence, truth → reading."""
-    found = numbers.readings(temperature)
-    confidence = np.array([r.confidence for r in found])
+def surest_errors_text(numbers: ValidationNumbers, calibration: Calibration, count: int) -> str:
+    """Each condition's surest errors as calibrated: rank, confidence, truth → reading."""
+    found = numbers.readings(calibration.temperature)
+    confidence = np.array([calibration.confidence_map(r.confidence) for r in found])
     right = np.array([r.text == label for r, label in zip(found, numbers.labels, strict=True)])
     alike = numbers.as_alone([r.text for r in found])
     lines = [
@@ -207,13 +207,11 @@ def main(
         model, calibration_count, test, data_dir, classifier
     )
     if errors:
-        print(surest_errors_text(numbers, calibration.temperature, errors))
+        print(surest_errors_text(numbers, calibration, errors))
     update_card(
         model,
         decoding=DECODING,
-        temperature=calibration.temperature,
-        confidence_threshold=calibration.threshold,
-        calibration=calibration.as_card(),
+        **calibration.card_fields(),
         calibration_set=calibration_set(calibration_count),
         test_exact=round(test_exact, 4),
         held_out_check=None,  # it was read at the old threshold: run training.reader_check
@@ -221,7 +219,9 @@ def main(
     print(
         f"calibration set exact {calibration.accuracy:.4f}, coverage {calibration.coverage}; "
         f"test exact {test_exact:.4f}; T {calibration.temperature}; "
-        f"threshold {calibration.threshold}"
+        f"map {calibration.confidence_map}; threshold {calibration.threshold}; "
+        f"ECE {calibration.ece_before} raw, {calibration.ece_temperature} tempered, "
+        f"{calibration.ece_after} mapped"
     )
 
 

@@ -21,8 +21,14 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from digits_core.confidence import ConfidenceMap
 from digits_core.model import DigitModel
-from training.calibration import CALIBRATION_COUNT, TARGET_ACCURACY
+from digits_core.reading import Reading
+from training.calibration import (
+    CALIBRATION_COUNT,
+    TARGET_ACCURACY,
+    expected_calibration_error,
+)
 from training.card import read_card, update_card
 from training.reader_calibrate import CLASSIFIER, realistic_validation
 from training.reader_train import ROOT
@@ -56,6 +62,19 @@ def held_out_rows(
     return rows
 
 
+def digit_confidences(found: list[Reading], labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(confidence, right) of every digit of the readings that have their number's length: a
+    digit's own calibration, where its position says which digit it should be."""
+    pairs = [
+        (digit.confidence, str(digit.digit) == truth)
+        for reading, label in zip(found, labels, strict=True)
+        if len(reading.digits) == len(label)
+        for digit, truth in zip(reading.digits, label, strict=True)
+    ]
+    confidence, right = zip(*pairs, strict=True) if pairs else ((), ())
+    return np.array(confidence, dtype=np.float64), np.array(right, dtype=bool)
+
+
 def main(
     model: Annotated[Path, typer.Option(help="The reader ONNX (its card is beside it).")] = ROOT
     / "models"
@@ -73,7 +92,8 @@ def main(
     numbers = realistic_validation(model, count, seed, data_dir, classify)
     found = numbers.readings(card["temperature"])
     texts = [reading.text for reading in found]
-    confidence = np.array([reading.confidence for reading in found])
+    calibrated = ConfidenceMap(**card.get("confidence_map", {}))
+    confidence = np.array([calibrated(reading.confidence) for reading in found])
     right = np.array([text == label for text, label in zip(texts, numbers.labels, strict=True)])
     alike = numbers.as_alone(texts)
     threshold = card["confidence_threshold"]
@@ -95,7 +115,10 @@ def main(
             f"{texts[index] or '-'} at {confidence[index]:.6f}; its digits alone read "
             f"{numbers.alone[index]}"
         )
+    ece = round(expected_calibration_error(confidence, right), 4)
+    digit_ece = round(expected_calibration_error(*digit_confidences(found, numbers.labels)), 4)
     print(f"at threshold {threshold}: below {TARGET_ACCURACY:.1%} among the unflagged: {failing}")
+    print(f"expected calibration error: strings {ece}, digits {digit_ece}")
     update_card(
         model,
         held_out_check={
@@ -103,6 +126,8 @@ def main(
             "digits",
             "threshold": threshold,
             "coverage": round(float((confidence >= threshold).mean()), 4),
+            "ece": ece,
+            "digit_ece": digit_ece,
             "conditions_below_target": failing,
             "per_condition": rows,
         },

@@ -89,16 +89,17 @@ def decoded(samples: list[Sample]) -> list[np.ndarray]:
 def read_texts(
     model: DigitModel, reader: ReaderModel, numbers: list[Sample]
 ) -> list[tuple[str, float, bool]]:
-    """THE number-reading call of the evaluation, as `/v1/read` reads: (text, confidence,
-    nothing read) per sample, all lines in batches through the reader, the digits that stand
-    apart re-read by the classifier."""
+    """THE number-reading call of the evaluation, as `/v1/read` reads: (text, calibrated
+    confidence, nothing read) per sample, all lines in batches through the reader, the digits
+    that stand apart re-read by the classifier."""
     grays = decoded(numbers)
     found = []
     for start in range(0, len(grays), 64):
         found += read_lines(
             grays[start : start + 64], reader.scores, reader.temperature, model.predict_batch
         )
-    return [(r.text, r.confidence, not r.digits) for r in found]
+    calibrated = reader.confidence_map
+    return [(r.text, calibrated(r.confidence), not r.digits) for r in found]
 
 
 def score_singles(

@@ -1,5 +1,6 @@
 """v1 prediction routes: /v1/predict, /v1/predict/batch and /v1/model."""
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -59,7 +60,8 @@ async def predict_batch(
 @router.get("/model", response_model=ModelCard, summary="The served model's card")
 def model_card(engine: EngineDep) -> dict[str, Any]:
     """The model card plus the input/output tensors and the confidence threshold in use, and
-    the number reader's name, version, threshold and temperature (for /v1/read)."""
+    the number reader's name, version, thresholds, confidence map and temperature (for
+    /v1/read)."""
     model = engine.model
     return {
         **model.card,
@@ -73,6 +75,8 @@ def model_card(engine: EngineDep) -> dict[str, Any]:
             **engine.reader_ref(),
             "sha256": engine.reader.card.get("sha256", ""),
             "confidence_threshold": engine.reader.threshold,
+            "digit_threshold": engine.reader.digit_threshold,
+            "confidence_map": asdict(engine.reader.confidence_map),
             "temperature": engine.reader.temperature,
             "single_digit_temperature": engine.reader.single_digit_temperature,
         },

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from digits_core.confidence import ConfidenceMap
 from service.app import create_app
 from service.settings import Settings
 from tests.service.conftest import b64, data_url, encode
@@ -24,17 +25,21 @@ def number_png(clear_digits: dict[int, np.ndarray]) -> tuple[bytes, list[int]]: 
     return encode(Image.fromarray(gray.astype(np.uint8))), lefts
 
 
-def check_number(body: dict, text: str, threshold: float) -> None:
+def check_number(body: dict, text: str, reader: dict) -> None:
+    """`body` reads `text`, flagged as the reader's card (`reader`, from /v1/model) says."""
     assert set(body) == {"text", "confidence", "uncertain", "digits", "model"}
     assert body["model"]["name"] == "reader"
     assert body["text"] == text
     assert [d["digit"] for d in body["digits"]] == [int(c) for c in text]
     confidences = [d["confidence"] for d in body["digits"]]
-    # The string is as sure as all its digits together, and no surer than the least sure gap.
-    assert 0 < body["confidence"] <= float(np.prod(confidences)) + 1e-6
+    # Before its calibration map, the string is as sure as all its digits together, and no
+    # surer than the least sure gap.
+    unmapped = ConfidenceMap(**reader["confidence_map"]).inverse(body["confidence"])
+    assert 0 < unmapped <= float(np.prod(confidences)) + 1e-6
     for digit in body["digits"]:
-        assert digit["uncertain"] == (digit["confidence"] < threshold)
+        assert digit["uncertain"] == (digit["confidence"] < reader["digit_threshold"])
         assert set(digit["box"]) == {"x", "y", "width", "height"}
+    threshold = reader["confidence_threshold"]
     unsure = body["confidence"] < threshold or any(d["uncertain"] for d in body["digits"])
     assert body["uncertain"] == unsure
     xs = [d["box"]["x"] for d in body["digits"]]
@@ -46,8 +51,7 @@ def test_read_multipart_with_boxes(client: TestClient, number_png: tuple[bytes, 
     response = client.post("/v1/read", files={"file": ("number.png", data, "image/png")})
     assert response.status_code == 200
     body = response.json()
-    threshold = client.get("/v1/model").json()["reader"]["confidence_threshold"]
-    check_number(body, "40213", threshold)
+    check_number(body, "40213", client.get("/v1/model").json()["reader"])
     for digit, left in zip(body["digits"], lefts, strict=True):
         assert abs(digit["box"]["x"] - left) <= 3
 
@@ -125,7 +129,7 @@ def test_threshold_comes_from_the_model_card(
     copy = tmp_path / "reader.onnx"
     shutil.copy(source, copy)
     card = json.loads(source.with_suffix(".json").read_text())
-    card["confidence_threshold"] = threshold
+    card["confidence_threshold"] = card["digit_threshold"] = threshold
     copy.with_suffix(".json").write_text(json.dumps(card))
     with TestClient(create_app(Settings(reader_path=copy, workers=1))) as client:
         assert client.get("/v1/model").json()["reader"]["confidence_threshold"] == threshold
@@ -133,3 +137,29 @@ def test_threshold_comes_from_the_model_card(
     assert body["text"] == "40213"
     assert body["uncertain"] is (threshold > 1)
     assert all(d["uncertain"] is (threshold > 1) for d in body["digits"])
+
+
+def test_the_string_confidence_goes_through_the_cards_map(
+    tmp_path: Path, number_png: tuple[bytes, list[int]]
+) -> None:
+    """The same image read with and without a map: the string's confidence is mapped, the
+    digits' are not, and the flags follow the card's two thresholds."""
+    source = Path(__file__).resolve().parents[2] / "models" / "reader.onnx"
+    bodies = []
+    for name, fitted in (("plain", ConfidenceMap()), ("mapped", ConfidenceMap(0.5, 1.0))):
+        copy = tmp_path / name / "reader.onnx"
+        copy.parent.mkdir()
+        shutil.copy(source, copy)
+        card = json.loads(source.with_suffix(".json").read_text())
+        card["confidence_map"] = {"slope": fitted.slope, "intercept": fitted.intercept}
+        copy.with_suffix(".json").write_text(json.dumps(card))
+        with TestClient(create_app(Settings(reader_path=copy, workers=1))) as client:
+            reader = client.get("/v1/model").json()["reader"]
+            assert reader["confidence_map"] == card["confidence_map"]
+            body = client.post("/v1/read", files={"file": ("n.png", number_png[0])}).json()
+            check_number(body, "40213", reader)
+            bodies.append(body)
+    plain, mapped = bodies
+    assert mapped["confidence"] == pytest.approx(ConfidenceMap(0.5, 1.0)(plain["confidence"]))
+    assert mapped["confidence"] != pytest.approx(plain["confidence"])
+    assert mapped["digits"] == plain["digits"]

@@ -12,6 +12,7 @@ from training.calibration import (
     best_temperature,
     calibrate,
     expected_calibration_error,
+    fit_confidence_map,
     lowest_threshold,
     surest_errors,
 )
@@ -119,6 +120,49 @@ def test_the_card_threshold_never_lets_the_binding_error_through(surest_error: f
     above = [surest_error + 1e-9 * k for k in range(1, 100)]
     confidence = np.array([surest_error, *above] + [0.6] * 100)
     right = np.array([False] + [True] * 99 + [False] * 100)
-    threshold = calibrate(lambda _: (confidence, right), ["a"] * 200).threshold
-    assert threshold > surest_error
-    assert threshold == round(threshold, 6)
+    result = calibrate(lambda _: (confidence, right), ["a"] * 200)
+    # The threshold is on the served (mapped) scale, like the confidence it is compared with.
+    assert result.threshold > result.confidence_map(surest_error)
+    assert result.threshold == round(result.threshold, 6)
+
+
+def logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_platt_scaling_recovers_the_map_that_made_the_answers() -> None:
+    rng = np.random.default_rng(3)
+    odds = rng.normal(3.0, 3.0, 50_000)  # the reported confidence's log-odds
+    right = rng.random(odds.size) < logistic(0.6 * odds + 1.5)
+    fitted = fit_confidence_map(logistic(odds), right)
+    assert fitted.slope == pytest.approx(0.6, abs=0.03)
+    assert fitted.intercept == pytest.approx(1.5, abs=0.1)
+
+
+def test_a_draw_without_errors_gets_a_finite_map_and_nothing_read_stays_at_zero() -> None:
+    confidence = np.array([0.0, *np.linspace(0.6, 0.99, 299)])
+    right = np.array([False, *[True] * 299])
+    fitted = fit_confidence_map(confidence, right)
+    assert np.isfinite([fitted.slope, fitted.intercept]).all()
+    assert fitted(0.0) == 0.0
+    # With no error among 299 read answers, no answer can be surer than 300 / 301.
+    assert fitted(0.99) <= 300 / 301 + 1e-9
+
+
+def test_the_map_fixes_what_one_temperature_cannot() -> None:
+    # Like the reader's strings: unsure answers under-confident, the surest over-confident.
+    rng = np.random.default_rng(4)
+    odds = rng.normal(4.0, 3.0, 20_000)
+    right = rng.random(odds.size) < logistic(0.6 * odds + 1.5)
+    scores = np.stack([logistic(odds), 1 - logistic(odds)], axis=1)
+
+    def read(temperature: float) -> tuple[np.ndarray, np.ndarray]:
+        return with_temperature(scores, temperature)[:, 0], right
+
+    result = calibrate(read, ["a"] * odds.size)
+    assert result.ece_after < result.ece_temperature
+    assert result.ece_after < 0.02
+    # A monotone map flags the same answers the tempered confidence would at its threshold.
+    tempered = read(result.temperature)[0]
+    mapped = np.array([result.confidence_map(c) for c in tempered])
+    assert (np.argsort(mapped, kind="stable") == np.argsort(tempered, kind="stable")).all()

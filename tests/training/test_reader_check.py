@@ -10,9 +10,10 @@ import numpy as np
 import typer
 from typer.testing import CliRunner
 
+from digits_core.reading import Box, ReadDigit, Reading
 from training.card import read_card, update_card
 from training.reader_calibrate import main as calibrate
-from training.reader_check import held_out_rows, main
+from training.reader_check import digit_confidences, held_out_rows, main
 from training.realistic_numbers import NUMBERS
 
 READER = Path(__file__).resolve().parents[2] / "models" / "reader.onnx"
@@ -44,6 +45,19 @@ def test_rows_count_wrong_answers_only_above_the_threshold() -> None:
     }
 
 
+def test_digits_are_judged_only_where_the_reading_has_the_numbers_length() -> None:
+    box = Box(0, 0, 1, 1)
+
+    def reading(text: str, sure: list[float]) -> Reading:
+        return Reading([ReadDigit(int(c), s, box) for c, s in zip(text, sure, strict=True)], 0.5)
+
+    found = [reading("42", [0.9, 0.8]), reading("417", [0.7, 0.6, 0.5]), reading("", [])]
+    confidence, right = digit_confidences(found, ["47", "41", "3"])
+    # "417" read for "41" cannot say which digit is the extra one; "" has no digits.
+    assert confidence.tolist() == [0.9, 0.8]
+    assert right.tolist() == [True, False]
+
+
 def copied_reader(folder: Path) -> Path:
     """The shipped reader and its card, copied where a command may rewrite the card."""
     model = folder / "reader.onnx"
@@ -70,10 +84,17 @@ def test_a_tiny_draw_is_read_and_written_into_the_card(tmp_path: Path) -> None:
     assert len(check["per_condition"]) == 1 + len(NUMBERS)
     assert all(row["count"] == 2 for row in check["per_condition"].values())
     assert "seed 9" in check["set"]
+    assert 0.0 <= check["ece"] <= 1.0 and 0.0 <= check["digit_ece"] <= 1.0
 
 
 def test_a_recalibration_drops_the_check_made_at_the_old_threshold(tmp_path: Path) -> None:
     model = copied_reader(tmp_path)
     update_card(model, held_out_check={"threshold": 0.5})
     run(calibrate, ["--model", str(model), "--calibration-count", "2", "--test-lines", "8"])
-    assert read_card(model)["held_out_check"] is None
+    card = read_card(model)
+    assert card["held_out_check"] is None
+    # What serving reads: the map, and the string's and the digits' thresholds.
+    assert set(card["confidence_map"]) == {"slope", "intercept"}
+    assert card["confidence_map"]["slope"] > 0
+    assert 0.5 <= card["confidence_threshold"] <= 1.0
+    assert 0.0 < card["digit_threshold"] <= 1.0
