@@ -13,6 +13,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from digits_core.confidence import ConfidenceMap
 from digits_core.contract import READER_INPUT_NAME, READER_OUTPUT_NAME, session
 from digits_core.decoding import decode_image
 from digits_core.model import DigitModel
@@ -160,10 +161,13 @@ def measured(
     return calibration, exact(path, test, calibration.temperature, classify), numbers
 
 
-def surest_errors_text(numbers: ValidationNumbers, calibration: Calibration, count: int) -> str:
-    """Each condition's surest errors as calibrated: rank, confidence, truth → reading."""
-    found = numbers.readings(calibration.temperature)
-    confidence = np.array([calibration.confidence_map(r.confidence) for r in found])
+def surest_errors_text(
+    numbers: ValidationNumbers, temperature: float, calibrated: ConfidenceMap, count: int
+) -> str:
+    """Each condition's surest errors at `temperature`, their confidence `calibrated`: rank,
+    confidence, truth → reading."""
+    found = numbers.readings(temperature)
+    confidence = np.array([calibrated(r.confidence) for r in found])
     right = np.array([r.text == label for r, label in zip(found, numbers.labels, strict=True)])
     alike = numbers.as_alone([r.text for r in found])
     lines = [
@@ -207,7 +211,9 @@ def main(
         model, calibration_count, test, data_dir, classifier
     )
     if errors:
-        print(surest_errors_text(numbers, calibration, errors))
+        print(
+            surest_errors_text(numbers, calibration.temperature, calibration.confidence_map, errors)
+        )
     update_card(
         model,
         decoding=DECODING,

@@ -7,6 +7,7 @@ import numpy as np
 import typer
 from typer.testing import CliRunner
 
+from digits_core.confidence import ConfidenceMap
 from digits_core.model import DigitModel
 from digits_core.reading import Box, ReadDigit, Reading
 from training.data import DEFAULT_DATA_DIR
@@ -65,9 +66,12 @@ def test_surest_errors_name_the_rank_confidence_and_misreading() -> None:
         conditions=["touching", "touching", "touching", "comb"],
         alone=["12", "73102", "55", "99"],  # the "6" of 56 reads 5 even alone
     )
-    text = surest_errors_text(numbers, 1.0, 5)
+    text = surest_errors_text(numbers, 1.0, ConfidenceMap(), 5)
     assert "touching: 1 at 0.980000 (73102 read 7302), 2 at 0.500000 (56 read 55*)" in text
     assert "comb: none" in text
+    # With a map, the confidence shown is the one the card's threshold is compared with.
+    mapped = surest_errors_text(numbers, 1.0, ConfidenceMap(0.5, 1.0), 5)
+    assert f"1 at {ConfidenceMap(0.5, 1.0)(0.98):.6f} (73102 read 7302)" in mapped
 
 
 def test_only_a_wrong_reading_equal_to_the_digits_read_alone_counts_as_alone() -> None:
