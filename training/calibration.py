@@ -73,7 +73,10 @@ class Calibration:
 
 
 def expected_calibration_error(confidence: np.ndarray, right: np.ndarray) -> float:
-    """Mean |accuracy − confidence| over equal-width confidence bins, weighted by bin size."""
+    """Mean |accuracy − confidence| over equal-width confidence bins, weighted by bin size;
+    NaN when there are no answers."""
+    if len(confidence) == 0:
+        return float("nan")
     bins = np.minimum((confidence * BINS).astype(int), BINS - 1)
     total = 0.0
     for b in np.unique(bins):

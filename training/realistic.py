@@ -18,7 +18,12 @@ import numpy as np
 import typer
 
 from digits_core.model import DigitModel, ReaderModel
-from training.calibration import CALIBRATION_COUNT, CALIBRATION_SEED, rounded_up
+from training.calibration import (
+    CALIBRATION_COUNT,
+    CALIBRATION_SEED,
+    expected_calibration_error,
+    rounded_up,
+)
 from training.data import DEFAULT_DATA_DIR, load_split, split_validation
 from training.realistic_scoring import (
     Prepared,
@@ -89,6 +94,10 @@ class CheckedThreshold:
     pooled: float = 0.0  # the threshold the pooled calibration draw alone would allow
     conditions: dict[str, ConditionCheck] = field(default_factory=dict)
     fitted_on: int = 0  # digit samples of the calibration draw
+    # Expected calibration error of the served confidence: the calibration draw's digits, and
+    # the report's (a confidence that means probability has both near 0).
+    fit_ece: float = 0.0
+    ece: float = 0.0
 
     def failing(self) -> list[str]:
         return [name for name, check in self.conditions.items() if not check.met]
@@ -103,6 +112,8 @@ class CheckedThreshold:
             "calibration_samples": self.fitted_on,
             "test_samples": self.samples,
             "pooled_threshold": rounded_up(self.pooled),
+            "ece_calibration": round(self.fit_ece, 4),
+            "ece_test": round(self.ece, 4),
             "conditions_below_target": self.failing(),
             "method": "lowest threshold (at least 0.5) with ≥ target accuracy on the realistic "
             f"set's single digits drawn from MNIST validation digits (seed {CALIBRATION_SEED}), "
@@ -155,12 +166,21 @@ def calibrate(fit: Pools, check: Pools) -> CheckedThreshold:
         for name, (c, k) in check.items()
     }
     tested = np.concatenate([c for c, _ in check.values()])
+    tested_correct = np.concatenate([k for _, k in check.values()])
     kept = tested >= threshold
-    right = np.concatenate([k for _, k in check.values()])[kept]
+    right = tested_correct[kept]
     accuracy = float(right.mean()) if kept.any() else 1.0
     coverage = float(kept.mean()) if kept.size else 0.0
     return CheckedThreshold(
-        threshold, coverage, accuracy, int(kept.size), pooled, checks, int(confidence.size)
+        threshold,
+        coverage,
+        accuracy,
+        int(kept.size),
+        pooled,
+        checks,
+        int(confidence.size),
+        fit_ece=expected_calibration_error(confidence, correct),
+        ece=expected_calibration_error(tested, tested_correct),
     )
 
 

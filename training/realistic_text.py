@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from training.calibration import CALIBRATION_SEED
+from training.calibration import CALIBRATION_SEED, expected_calibration_error
 
 if TYPE_CHECKING:
     from training.realistic import CheckedThreshold
@@ -62,16 +62,19 @@ def calibration_lines(
     lines = ["", "## Calibrated confidence threshold", ""]
     lines += [
         "| model | threshold | pooled alone | coverage | accuracy not flagged | test images "
-        "| calibration images | conditions below 99.5 % |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| calibration images | conditions below 99.5 % | ECE calibration / test |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for _, scored, calibration in results:
         failing = ", ".join(calibration.failing()) or "none"
         lines.append(
             f"| {scored.name} | {calibration.threshold:.6f} | {calibration.pooled:.6f} | "
             f"{calibration.coverage:.2%} | {calibration.accuracy:.3%} | {calibration.samples} "
-            f"| {calibration.fitted_on} | {failing} |"
+            f"| {calibration.fitted_on} | {failing} "
+            f"| {calibration.fit_ece:.4f} / {calibration.ece:.4f} |"
         )
+    served = results[0][1]
+    number_ece = expected_calibration_error(served.number_confidence(), served.number_correct)
     lines += [
         "",
         "Both thresholds are chosen on a calibration draw: the same conditions made from MNIST "
@@ -87,7 +90,10 @@ def calibration_lines(
         "`READER_CALIBRATION_COUNT` a condition: its `calibration_set` says how many). "
         "Coverage and accuracy are measured on this report's draw, pooled (table above) "
         "and per condition (main table). The threshold is written into each model card as "
-        "`confidence_threshold`.",
+        "`confidence_threshold`. *ECE* is the expected calibration error of the single digits' "
+        "confidence (15 equal bins): how far it is, on average, from how often the answers are "
+        "right. The number reader's confidence (its card's temperature, then its confidence "
+        f"map) has an ECE of **{number_ece:.4f}** on this report's numbers.",
         "",
         f"![risk–coverage per condition](figures/{risk_figure})",
         "",

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from training.calibration import expected_calibration_error
 from training.cli import app
 from training.realistic import calibrate, lowest_threshold
 from training.realistic_forms import FORMS
@@ -136,6 +137,10 @@ def test_the_threshold_is_set_on_one_draw_and_checked_on_another() -> None:
     assert (calibration.fitted_on, calibration.samples) == (2000, 1000)
     assert 0.15 < calibration.coverage < 0.25
     assert calibration.accuracy >= 0.99
+    # The calibration error of each draw's served confidence, the report's in the card too.
+    assert calibration.fit_ece == expected_calibration_error(*fit)
+    assert calibration.ece == expected_calibration_error(*check)
+    assert calibration.card_block()["ece_test"] == round(calibration.ece, 4)
     # The check draw does not move the threshold.
     assert calibrate({"a": fit}, {"a": coin_flips_below(0.6, 1000, 2)}).threshold == (
         calibration.threshold
@@ -214,6 +219,7 @@ def test_command_writes_the_report_without_touching_the_cards(tmp_path) -> None:
     for name in [*SINGLE, *NO_DIGIT, *NUMBER_DESCRIPTIONS]:
         assert f"| {name} |" in text
     assert "Tesseract 5" in text and "RapidOCR" in text and "held-out ≥ 99.5 %" in text
+    assert "ECE calibration / test" in text and "has an ECE of" in text
     assert (tmp_path / "figures" / "realistic_risk_coverage.png").stat().st_size > 0
     assert card.read_text() == before
 
