@@ -23,7 +23,8 @@ EDGE = 1e-12
 
 
 def logit(confidence: float) -> float:
-    kept = min(max(confidence, EDGE), 1.0 - EDGE)
+    # As a Python float: a float32 1.0 would not compare below 1 - EDGE and give log(1 / 0).
+    kept = min(max(float(confidence), EDGE), 1.0 - EDGE)
     return math.log(kept / (1.0 - kept))
 
 

@@ -26,3 +26,9 @@ def test_a_fitted_map_lifts_the_middle_pulls_the_top_down_and_keeps_the_order() 
 def test_the_inverse_undoes_the_map(confidence: float) -> None:
     fitted = ConfidenceMap(slope=0.714516, intercept=1.255224)
     assert fitted.inverse(fitted(confidence)) == pytest.approx(confidence, rel=1e-9)
+
+
+def test_a_float32_certainty_maps_to_a_finite_probability() -> None:
+    fitted = ConfidenceMap(slope=0.6, intercept=1.5)
+    assert fitted(np.float32(1.0)) == pytest.approx(fitted(1.0))
+    assert 0.0 < fitted(np.float32(1.0)) < 1.0
