@@ -2,17 +2,18 @@
 
 The reader's scores are tempered per frame (its card's `temperature`), and a string's
 confidence is a product of its digits' and its gaps'. One temperature cannot make that product
-honest at both ends: on validation numbers (seed 6, as served at T 0.55) strings given 0.5–0.8
-were right 91 % of the time and strings given over 0.9999 99.5 %. A logistic map of the
-log-odds, `slope · logit(c) + intercept`, fitted on the calibration draw
-(`training.reader_calibrate`), lifts the middle and pulls the top down. It is monotone, so it
-changes no answer and no ranking: the same answers are flagged, at the card's threshold,
-which is on the mapped scale.
+honest at both ends: tempered alone, the validation numbers' strings given 0.5–0.8 were right
+about 90 % of the time and those given over 0.9999 less often than that says. A logistic map
+of the log-odds, `slope · logit(c) + intercept`, fitted on the calibration draw
+(`training.reader_calibrate`), lifts the middle and pulls the top down; the card's
+`calibration` gives the expected calibration error raw, tempered and mapped, and its
+`held_out_check` the mapped one on another draw. The map is monotone, so it changes no answer
+and no ranking: the same answers are flagged, at the card's `confidence_threshold`, which is on
+the mapped scale.
 
-A digit's confidence is not mapped: it is a probability already (expected calibration error
-0.003 over the 22,825 digits of the seed-5 validation numbers read to the right length, 0.004
-through the string's map), and its flag keeps its own threshold (the card's
-`digit_threshold`).
+A digit's confidence is not mapped: it is close to a probability already (the held-out
+check's `digit_ece`; the string's map made it worse), and its flag keeps its own threshold,
+the card's `digit_threshold` (the same cut, unmapped).
 """
 
 import math
