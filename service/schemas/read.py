@@ -20,8 +20,12 @@ class ReadDigitResult(BaseModel):
     """One digit of the number."""
 
     digit: int = Field(ge=0, le=9, examples=[4])
-    confidence: float = Field(ge=0.0, le=1.0, examples=[0.99])
-    uncertain: bool = Field(description="True when this digit's confidence is under the threshold.")
+    confidence: float = Field(
+        ge=0.0, le=1.0, examples=[0.99999], description="Probability that this digit is right."
+    )
+    uncertain: bool = Field(
+        description="True when this digit's confidence is under the reader's digit_threshold."
+    )
     box: DigitBox
 
 
@@ -32,12 +36,14 @@ class NumberFields(BaseModel):
     confidence: float = Field(
         ge=0.0,
         le=1.0,
-        examples=[0.97],
-        description="Probability that every digit is right: the product of the digits' confidences "
-        "(0 when nothing was read).",
+        examples=[0.9996],
+        description="Probability that the whole string is right: the product of the digits' "
+        "confidences and the least sure gap's, through the reader's confidence_map (0 when "
+        "nothing was read).",
     )
     uncertain: bool = Field(
-        description="True when any digit is uncertain, or when there is nothing to read."
+        description="True when the confidence is under the reader's confidence_threshold, any "
+        "digit is uncertain, or there is nothing to read."
     )
     digits: list[ReadDigitResult] = Field(description="Left to right.")
 
