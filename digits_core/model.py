@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,12 @@ class DigitModel(CardModel):
 class ReaderModel(CardModel):
     """The ONNX number reader: lines float32 [N, 32, W, 1] → frame scores [N, W/4, 11]."""
 
+    def __init__(self, session: ort.InferenceSession, card: dict[str, Any], path: Path) -> None:
+        super().__init__(session, card, path)
+        # Calibrated with the temperature: a read number's confidence as a probability
+        # (`digits_core.confidence`); read once, so a bad card fails at load, not per request.
+        self.confidence_map = confidence_map_of(card, path)
+
     @classmethod
     def load(cls, path: Path, *, intra_op_threads: int = 1) -> "ReaderModel":
         """Open `path` (and its card) or raise ModelLoadError naming the file."""
@@ -109,16 +116,10 @@ class ReaderModel(CardModel):
         return float(self.card.get("temperature", 1.0))
 
     @property
-    def confidence_map(self) -> ConfidenceMap:
-        """Calibrated with the temperature: a read number's confidence as a probability
-        (`digits_core.confidence`); the identity when the card has none."""
-        return ConfidenceMap(**self.card.get("confidence_map", {}))
-
-    @property
     def digit_threshold(self) -> float:
         """Below this confidence a read digit is `uncertain` (a digit's confidence is not
-        mapped, `threshold` is on the string's mapped one); `threshold` when the card has no
-        map."""
+        mapped, `threshold` is on the string's mapped one); `threshold` when the card has
+        none (a card calibrated before the map)."""
         return float(self.card.get("digit_threshold", self.threshold))
 
     @property
@@ -156,6 +157,24 @@ def open_checked(
             f"it has inputs {inputs} and outputs {outputs}"
         )
     return onnx_session
+
+
+def confidence_map_of(card: dict[str, Any], path: Path) -> ConfidenceMap:
+    """The card's `confidence_map` (the identity when it has none), or ModelLoadError naming
+    the card: a slope that is not a positive number would reorder or flatten the answers."""
+    fields = card.get("confidence_map")
+    if fields is None:
+        return ConfidenceMap()
+    where = path.with_suffix(".json")
+    try:
+        slope, intercept = float(fields["slope"]), float(fields["intercept"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(f"{where}: bad confidence_map {fields!r}") from exc
+    if not (math.isfinite(slope) and slope > 0 and math.isfinite(intercept)):
+        raise ModelLoadError(
+            f"{where}: confidence_map needs a positive slope and a finite intercept, not {fields!r}"
+        )
+    return ConfidenceMap(slope, intercept)
 
 
 def load_card(path: Path) -> dict[str, Any]:

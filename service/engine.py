@@ -94,11 +94,12 @@ def number(reading: Reading, reader: ReaderModel) -> ReadResult:
     when the string is below the reader's threshold, any digit below its digit threshold, or
     nothing was read."""
     confidence = reader.confidence_map(reading.confidence)
+    digit_threshold = reader.digit_threshold
     shown = [
         {
             "digit": d.digit,
             "confidence": d.confidence,
-            "uncertain": d.confidence < reader.digit_threshold,
+            "uncertain": d.confidence < digit_threshold,
             "box": {"x": d.box.x, "y": d.box.y, "width": d.box.width, "height": d.box.height},
         }
         for d in reading.digits

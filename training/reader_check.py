@@ -21,8 +21,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from digits_core.confidence import ConfidenceMap
-from digits_core.model import DigitModel
+from digits_core.model import DigitModel, confidence_map_of
 from digits_core.reading import Reading
 from training.calibration import (
     CALIBRATION_COUNT,
@@ -92,7 +91,7 @@ def main(
     numbers = realistic_validation(model, count, seed, data_dir, classify)
     found = numbers.readings(card["temperature"])
     texts = [reading.text for reading in found]
-    calibrated = ConfidenceMap(**card.get("confidence_map", {}))
+    calibrated = confidence_map_of(card, model)  # as served: the same reading of the card
     confidence = np.array([calibrated(reading.confidence) for reading in found])
     right = np.array([text == label for text, label in zip(texts, numbers.labels, strict=True)])
     alike = numbers.as_alone(texts)

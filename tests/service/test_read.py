@@ -1,6 +1,7 @@
 """POST /v1/read and /v1/read/batch end to end: input forms, boxes, no ink, errors, threshold."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from digits_core.confidence import ConfidenceMap
+from digits_core.model import ModelLoadError, ReaderModel
 from service.app import create_app
 from service.settings import Settings
 from tests.service.conftest import b64, data_url, encode
@@ -120,17 +122,23 @@ def test_bad_input_is_a_clear_4xx(client: TestClient, kwargs: dict, status: int,
     assert response.json()["code"] == code and response.json()["detail"]
 
 
+def reader_with(tmp_path: Path, **fields: object) -> Path:
+    """A copy of the shipped reader whose card has `fields` changed."""
+    source = Path(__file__).resolve().parents[2] / "models" / "reader.onnx"
+    copy = tmp_path / "reader.onnx"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, copy)
+    card = json.loads(source.with_suffix(".json").read_text())
+    copy.with_suffix(".json").write_text(json.dumps(card | fields))
+    return copy
+
+
 # 0 flags nothing; 1.01 is above every confidence (a softmax can round to exactly 1.0).
 @pytest.mark.parametrize("threshold", [0.0, 1.01])
 def test_threshold_comes_from_the_model_card(
     tmp_path: Path, number_png: tuple[bytes, list[int]], threshold: float
 ) -> None:
-    source = Path(__file__).resolve().parents[2] / "models" / "reader.onnx"
-    copy = tmp_path / "reader.onnx"
-    shutil.copy(source, copy)
-    card = json.loads(source.with_suffix(".json").read_text())
-    card["confidence_threshold"] = card["digit_threshold"] = threshold
-    copy.with_suffix(".json").write_text(json.dumps(card))
+    copy = reader_with(tmp_path, confidence_threshold=threshold, digit_threshold=threshold)
     with TestClient(create_app(Settings(reader_path=copy, workers=1))) as client:
         assert client.get("/v1/model").json()["reader"]["confidence_threshold"] == threshold
         body = client.post("/v1/read", files={"file": ("n.png", number_png[0])}).json()
@@ -144,18 +152,13 @@ def test_the_string_confidence_goes_through_the_cards_map(
 ) -> None:
     """The same image read with and without a map: the string's confidence is mapped, the
     digits' are not, and the flags follow the card's two thresholds."""
-    source = Path(__file__).resolve().parents[2] / "models" / "reader.onnx"
     bodies = []
     for name, fitted in (("plain", ConfidenceMap()), ("mapped", ConfidenceMap(0.5, 1.0))):
-        copy = tmp_path / name / "reader.onnx"
-        copy.parent.mkdir()
-        shutil.copy(source, copy)
-        card = json.loads(source.with_suffix(".json").read_text())
-        card["confidence_map"] = {"slope": fitted.slope, "intercept": fitted.intercept}
-        copy.with_suffix(".json").write_text(json.dumps(card))
+        fields = {"slope": fitted.slope, "intercept": fitted.intercept}
+        copy = reader_with(tmp_path / name, confidence_map=fields)
         with TestClient(create_app(Settings(reader_path=copy, workers=1))) as client:
             reader = client.get("/v1/model").json()["reader"]
-            assert reader["confidence_map"] == card["confidence_map"]
+            assert reader["confidence_map"] == fields
             body = client.post("/v1/read", files={"file": ("n.png", number_png[0])}).json()
             check_number(body, "40213", reader)
             bodies.append(body)
@@ -163,3 +166,25 @@ def test_the_string_confidence_goes_through_the_cards_map(
     assert mapped["confidence"] == pytest.approx(ConfidenceMap(0.5, 1.0)(plain["confidence"]))
     assert mapped["confidence"] != pytest.approx(plain["confidence"])
     assert mapped["digits"] == plain["digits"]
+
+
+@pytest.mark.parametrize(("string", "digit"), [(0.0, 1.01), (1.01, 0.0)])
+def test_the_string_and_its_digits_are_flagged_at_their_own_thresholds(
+    tmp_path: Path, number_png: tuple[bytes, list[int]], string: float, digit: float
+) -> None:
+    copy = reader_with(tmp_path, confidence_threshold=string, digit_threshold=digit)
+    with TestClient(create_app(Settings(reader_path=copy, workers=1))) as client:
+        body = client.post("/v1/read", files={"file": ("n.png", number_png[0])}).json()
+    assert body["text"] == "40213"
+    assert all(d["uncertain"] is (digit > 1) for d in body["digits"])
+    # Flagged either by its own threshold or by an uncertain digit.
+    assert body["uncertain"] is True
+
+
+@pytest.mark.parametrize(
+    "bad", [{"slope": -0.5, "intercept": 1.0}, {"slope": "steep"}, {"intercept": 1.0}, [1, 2]]
+)
+def test_a_bad_confidence_map_fails_at_load_naming_the_card(tmp_path: Path, bad: object) -> None:
+    copy = reader_with(tmp_path, confidence_map=bad)
+    with pytest.raises(ModelLoadError, match=re.escape(str(copy.with_suffix(".json")))):
+        ReaderModel.load(copy)
