@@ -100,9 +100,11 @@ def test_corrupt_gzip_is_refused(tmp_path: Path) -> None:
 def test_cli_prints_data_errors_as_one_line(tmp_path: Path) -> None:
     write_split(tmp_path, count=3, gz=False)
     (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(b"garbage")
-    model = DEFAULT_DATA_DIR.parent.parent / "models" / "digits.onnx"
+    checkout = DEFAULT_DATA_DIR.parent.parent
+    model = checkout / "models" / "digits.onnx"
     done = subprocess.run(
         [sys.executable, "-m", "training", "evaluate", str(model), "--data-dir", str(tmp_path)],
+        cwd=checkout,  # `python -m training` runs from the checkout (it is not in the wheel)
         capture_output=True,
         text=True,
         timeout=300,

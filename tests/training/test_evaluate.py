@@ -30,6 +30,7 @@ def test_evaluate_prints_the_accuracy_onnxruntime_measures(
     model = ROOT / "models" / f"{name}.onnx"
     done = subprocess.run(
         [sys.executable, "-m", "training", "evaluate", str(model)],
+        cwd=ROOT,  # `python -m training` runs from the checkout (it is not in the wheel)
         capture_output=True,
         text=True,
         timeout=300,
