@@ -31,9 +31,16 @@ TEMPERATURES = np.round(np.arange(0.5, 3.01, 0.05), 2)
 COARSE = 5
 BINS = 15
 NEWTON_STEPS = 50  # Platt scaling's two parameters converge in well under this many steps
+# A digit's threshold rests on thousands of digits a condition, and is chosen with a margin:
+# the share right among the unflagged must meet the target at the lower end of its one-sided
+# 95 % Wilson interval. The lowest threshold that merely meets it on one draw rests on that
+# draw's luck (the strings' threshold did not hold on a second draw).
+WILSON_Z = 1.645
 
 # confidence per answer, and whether it is right, at a temperature
 Read = Callable[[float], tuple[np.ndarray, np.ndarray]]
+# confidence per digit read, whether it is right, and its condition, at a temperature
+ReadDigits = Callable[[float], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class Calibration:
     temperature: float
     confidence_map: ConfidenceMap
     threshold: float  # on the string's mapped confidence
-    digit_threshold: float  # on a digit's confidence (not mapped): the same cut, unmapped
+    digit_threshold: float  # on a digit's own confidence (not mapped)
     accuracy: float
     coverage: float
     accuracy_unflagged: float
@@ -50,6 +57,8 @@ class Calibration:
     ece_after: float  # after the temperature and the map: what is served
     count: int
     per_condition: dict[str, dict[str, float]]
+    # The digits read, at digit_threshold: overall and per condition (None: not measured).
+    digits: dict[str, object] | None = None
 
     def as_card(self) -> dict[str, object]:
         card = asdict(self)
@@ -57,7 +66,10 @@ class Calibration:
             "temperature minimising the log loss of the confidence, then the logistic map of "
             "its log-odds (slope, intercept) minimising it again (Platt scaling); threshold "
             f"the lowest (at least {MIN_THRESHOLD}) at which every condition's unflagged "
-            f"answers are ≥ {TARGET_ACCURACY:.1%} right; on the validation split"
+            f"answers are ≥ {TARGET_ACCURACY:.1%} right; digit_threshold the lowest at which "
+            f"every condition's unflagged digits are ≥ {TARGET_ACCURACY:.1%} right at the lower "
+            "end of a one-sided 95 % Wilson interval (a digit is right where an edit alignment "
+            "of the reading with the number matches it); on the validation split"
         )
         return card
 
@@ -167,6 +179,32 @@ def lowest_threshold(confidence: np.ndarray, right: np.ndarray, groups: np.ndarr
     return 1.0
 
 
+def wilson_lower(right: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The lower end of the one-sided 95 % Wilson score interval of the share `right` of
+    `count` (0 where count is 0)."""
+    n = np.maximum(count, 1).astype(np.float64)
+    share = right / n
+    z2 = WILSON_Z**2
+    margin = WILSON_Z * np.sqrt(share * (1 - share) / n + z2 / (4 * n * n))
+    return np.where(count > 0, (share + z2 / (2 * n) - margin) / (1 + z2 / n), 0.0)
+
+
+def bounded_threshold(confidence: np.ndarray, right: np.ndarray, groups: np.ndarray) -> float:
+    """The lowest threshold ≥ MIN_THRESHOLD at which every group with answers above it meets
+    the target at the lower end of its Wilson interval (`wilson_lower`)."""
+    candidates = np.unique(np.r_[MIN_THRESHOLD, confidence[confidence >= MIN_THRESHOLD]])
+    passes = np.ones(candidates.size, dtype=bool)
+    for group in np.unique(groups):
+        order = np.argsort(confidence[groups == group], kind="stable")
+        ascending = confidence[groups == group][order]
+        # Right answers at or above each position, and none past the end.
+        right_from = np.r_[np.cumsum(right[groups == group][order][::-1])[::-1], 0]
+        start = np.searchsorted(ascending, candidates, side="left")
+        count = ascending.size - start
+        passes &= (count == 0) | (wilson_lower(right_from[start], count) >= TARGET_ACCURACY)
+    return float(candidates[np.argmax(passes)]) if passes.any() else 1.0
+
+
 def best_temperature(read: Read) -> float:
     """The temperature of TEMPERATURES with the least log loss, searched coarse to fine.
     Which answer is given may depend on the temperature (a reader's two readings are weighed
@@ -190,9 +228,13 @@ def rounded_up(threshold: float) -> float:
     return shown if shown >= threshold else round(shown + 1e-6, 6)
 
 
-def calibrate(read: Read, conditions: list[str]) -> Calibration:
+def calibrate(
+    read: Read, conditions: list[str], read_digits: ReadDigits | None = None
+) -> Calibration:
     """Temperature, map, then threshold, on one calibration set whose answers have `conditions`
-    ("layout/degradation": each part is a group the target must hold for)."""
+    ("layout/degradation": each part is a group the target must hold for); then the digits'
+    own threshold from `read_digits` (without it, the string's cut unmapped: a digit is never
+    less sure than its string, so that flags no digit of an unflagged string)."""
     raw_confidence, raw_right = read(1.0)
     temperature = best_temperature(read)
     tempered, right = read(temperature)
@@ -215,13 +257,14 @@ def calibrate(read: Read, conditions: list[str]) -> Calibration:
         g: summary(grouped_conf[group_of == g], grouped_right[group_of == g], threshold)
         for g in sorted(set(groups))
     }
+    digit_threshold, digits = rounded_up(confidence_map.inverse(cut)), None
+    if read_digits is not None:
+        digit_threshold, digits = digit_calibration(*read_digits(temperature))
     return Calibration(
         temperature=temperature,
         confidence_map=confidence_map,
         threshold=threshold,
-        # A digit's confidence is at least its string's (the string's is their product), so
-        # a digit under the unmapped cut leaves its string under the cut too.
-        digit_threshold=rounded_up(confidence_map.inverse(cut)),
+        digit_threshold=digit_threshold,
         accuracy=overall["accuracy"],
         coverage=overall["coverage"],
         accuracy_unflagged=overall["accuracy_unflagged"],
@@ -230,4 +273,19 @@ def calibrate(read: Read, conditions: list[str]) -> Calibration:
         ece_after=round(expected_calibration_error(confidence, right), 4),
         count=len(right),
         per_condition=per_condition,
+        digits=digits,
     )
+
+
+def digit_calibration(
+    confidence: np.ndarray, right: np.ndarray, groups: np.ndarray
+) -> tuple[float, dict[str, object]]:
+    """The digits' threshold (`bounded_threshold`), and what it leaves unflagged."""
+    threshold = rounded_up(bounded_threshold(confidence, right, groups))
+    measured: dict[str, object] = summary(confidence, right, threshold)
+    measured["ece"] = round(expected_calibration_error(confidence, right), 4)
+    measured["per_condition"] = {
+        g: summary(confidence[groups == g], right[groups == g], threshold)
+        for g in sorted(set(groups.tolist()))
+    }
+    return threshold, measured

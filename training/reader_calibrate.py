@@ -7,6 +7,7 @@ export.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Annotated
 
@@ -89,6 +90,11 @@ class ValidationNumbers:
         right = np.array([r.text == label for r, label in zip(found, self.labels, strict=True)])
         return np.array([r.confidence for r in found]), right
 
+    def read_digits(self, temperature: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(confidence, right, condition) of every digit read: what `calibrate` weighs for
+        the digits' own threshold."""
+        return digit_answers(self.readings(temperature), self.labels, self.conditions)
+
     def as_alone(self, texts: list[str]) -> np.ndarray:
         """Which readings are wrong the way the digits read alone are."""
         return np.array(
@@ -142,6 +148,26 @@ def exact(path: Path, data: Batches, temperature: float, classify: Classify | No
     return float(np.mean([r.text == t for r, t in zip(found, texts, strict=True)]))
 
 
+def digit_answers(
+    found: list[Reading], labels: list[str], conditions: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(confidence, right, condition) of every digit read. A digit is right where an edit
+    alignment of the reading with its number matches it (difflib): a digit read in place of
+    another, or one too many, is wrong; a digit missed has no confidence to judge."""
+    rows = []
+    for reading, label, condition in zip(found, labels, conditions, strict=True):
+        right = np.zeros(len(reading.digits), dtype=bool)
+        matcher = SequenceMatcher(None, reading.text, label, autojunk=False)
+        for block in matcher.get_matching_blocks():
+            right[block.a : block.a + block.size] = True
+        rows += [
+            (digit.confidence, hit, condition)
+            for digit, hit in zip(reading.digits, right, strict=True)
+        ]
+    confidence, right, condition = zip(*rows, strict=True) if rows else ((), (), ())
+    return np.array(confidence, np.float64), np.array(right, bool), np.array(condition, str)
+
+
 def calibration_set(count: int) -> str:
     """The card's description of the calibration draw."""
     return (
@@ -157,7 +183,7 @@ def measured(
     validation numbers), both as `/v1/read` reads, with `classifier`'s second opinion."""
     classify = DigitModel.load(classifier).predict_batch
     numbers = realistic_validation(path, calibration_count, CALIBRATION_SEED, data_dir, classify)
-    calibration = calibrate(numbers.read, numbers.conditions)
+    calibration = calibrate(numbers.read, numbers.conditions, numbers.read_digits)
     return calibration, exact(path, test, calibration.temperature, classify), numbers
 
 
@@ -227,7 +253,8 @@ def main(
         f"test exact {test_exact:.4f}; T {calibration.temperature}; "
         f"map {calibration.confidence_map}; threshold {calibration.threshold}; "
         f"ECE {calibration.ece_before} raw, {calibration.ece_temperature} tempered, "
-        f"{calibration.ece_after} mapped"
+        f"{calibration.ece_after} mapped; digit threshold {calibration.digit_threshold}: "
+        f"{calibration.digits}"
     )
 
 

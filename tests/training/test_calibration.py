@@ -10,11 +10,13 @@ from training.calibration import (
     TARGET_ACCURACY,
     TEMPERATURES,
     best_temperature,
+    bounded_threshold,
     calibrate,
     expected_calibration_error,
     fit_confidence_map,
     lowest_threshold,
     surest_errors,
+    wilson_lower,
 )
 
 
@@ -166,3 +168,49 @@ def test_the_map_fixes_what_one_temperature_cannot() -> None:
     tempered = read(result.temperature)[0]
     mapped = np.array([result.confidence_map(c) for c in tempered])
     assert (np.argsort(mapped, kind="stable") == np.argsort(tempered, kind="stable")).all()
+
+
+def test_the_wilson_bound_is_below_the_share_and_tightens_with_count() -> None:
+    bounds = wilson_lower(np.array([99, 990, 9900, 0]), np.array([100, 1000, 10000, 0]))
+    assert bounds[0] < bounds[1] < bounds[2] < 0.99
+    assert bounds[0] == pytest.approx(0.9564, abs=1e-4)  # one-sided 95 %, 99 of 100 (by hand)
+    assert bounds[3] == 0.0
+    # All right: the bound reaches 99.5 % only from ~540 answers (z² / (z² + n)).
+    assert wilson_lower(np.array([500]), np.array([500]))[0] < TARGET_ACCURACY
+    assert wilson_lower(np.array([600]), np.array([600]))[0] > TARGET_ACCURACY
+
+
+def test_the_digits_threshold_keeps_a_margin_on_every_group() -> None:
+    rng = np.random.default_rng(3)
+    confidence = rng.uniform(0.5, 1.0, 40_000)
+    right = rng.random(40_000) < np.where(confidence > 0.9, 0.999, 0.9)
+    groups = np.array(["a", "b"] * 20_000)
+    cut = bounded_threshold(confidence, right, groups)
+    # Over 0.9 each group's ~4,000 digits are 99.9 % right: a few less sure ones fit under
+    # the margin, no more.
+    assert 0.88 < cut < 0.92
+    # The merely lowest threshold that meets the target may sit lower, on the draw's luck.
+    assert lowest_threshold(confidence, right, groups) <= cut
+    for group in "ab":
+        kept = (groups == group) & (confidence >= cut)
+        bound = wilson_lower(np.array([right[kept].sum()]), np.array([kept.sum()]))[0]
+        assert right[kept].mean() > bound >= TARGET_ACCURACY
+    # A group too small for the bound to reach the target holds the cut above its answers.
+    tiny = np.r_[confidence, [0.99] * 50], np.r_[right, [True] * 50], np.r_[groups, ["c"] * 50]
+    assert bounded_threshold(*tiny) > 0.99
+
+
+def test_calibrate_chooses_the_digits_threshold_on_the_digits() -> None:
+    confidence = np.linspace(0.6, 1.0, 300)
+    right = np.ones(300, bool)
+    digit_confidence = np.linspace(0.5, 1.0, 10_000)
+    digit_right = digit_confidence > 0.7
+
+    def read_digits(_: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return digit_confidence, digit_right, np.array(["a"] * 10_000)
+
+    result = calibrate(lambda _: (confidence, right), ["a"] * 300, read_digits)
+    # Every digit over 0.7 is right: the cut lies there, a few wrong ones under the margin.
+    assert 0.69 < result.digit_threshold < 0.71
+    assert result.digits["per_condition"]["a"]["accuracy_unflagged"] >= TARGET_ACCURACY
+    assert result.digits["coverage"] == pytest.approx((1 - result.digit_threshold) / 0.5, abs=0.01)

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from digits_core.reading import Box, ReadDigit, Reading
 from training.card import read_card, update_card
+from training.reader_calibrate import digit_answers
 from training.reader_calibrate import main as calibrate
-from training.reader_check import digit_confidences, held_out_rows, main
+from training.reader_check import below_target, digit_rows, held_out_rows, main
 from training.realistic_numbers import NUMBERS
 
 READER = Path(__file__).resolve().parents[2] / "models" / "reader.onnx"
@@ -45,17 +46,35 @@ def test_rows_count_wrong_answers_only_above_the_threshold() -> None:
     }
 
 
-def test_digits_are_judged_only_where_the_reading_has_the_numbers_length() -> None:
+def test_a_digit_is_right_where_the_reading_aligns_with_its_number() -> None:
     box = Box(0, 0, 1, 1)
 
     def reading(text: str, sure: list[float]) -> Reading:
         return Reading([ReadDigit(int(c), s, box) for c, s in zip(text, sure, strict=True)], 0.5)
 
-    found = [reading("42", [0.9, 0.8]), reading("417", [0.7, 0.6, 0.5]), reading("", [])]
-    confidence, right = digit_confidences(found, ["47", "41", "3"])
-    # "417" read for "41" cannot say which digit is the extra one; "" has no digits.
-    assert confidence.tolist() == [0.9, 0.8]
-    assert right.tolist() == [True, False]
+    found = [
+        reading("42", [0.9, 0.8]),  # the 7 read as a 2
+        reading("4917", [0.7, 0.6, 0.5, 0.4]),  # a 9 too many
+        reading("3", [0.3]),  # a digit missed: nothing to judge
+        reading("", []),
+    ]
+    confidence, right, conditions = digit_answers(
+        found, ["47", "417", "53", "8"], ["a", "b", "c", "d"]
+    )
+    assert confidence.tolist() == [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]
+    assert right.tolist() == [True, False, True, False, True, True, True]
+    assert conditions.tolist() == ["a", "a", "b", "b", "b", "b", "c"]
+
+
+def test_digit_rows_count_wrong_digits_only_above_the_threshold() -> None:
+    confidence = np.array([0.99, 0.98, 0.5, 0.97])
+    right = np.array([True, False, False, True])
+    rows = digit_rows(confidence, right, np.array(["a", "a", "a", "b"]), 0.9)
+    assert rows == {
+        "a": {"digits": 3, "unflagged": 2, "wrong_unflagged": 1},
+        "b": {"digits": 1, "unflagged": 1, "wrong_unflagged": 0},
+    }
+    assert below_target(rows, "wrong_unflagged") == ["a"]
 
 
 def copied_reader(folder: Path) -> Path:
@@ -85,6 +104,8 @@ def test_a_tiny_draw_is_read_and_written_into_the_card(tmp_path: Path) -> None:
     assert all(row["count"] == 2 for row in check["per_condition"].values())
     assert "seed 9" in check["set"]
     assert 0.0 <= check["ece"] <= 1.0 and 0.0 <= check["digit_ece"] <= 1.0
+    assert check["digit_threshold"] == read_card(model)["digit_threshold"]
+    assert set(check["digits_per_condition"]) == set(check["per_condition"])
 
 
 def test_a_recalibration_drops_the_check_made_at_the_old_threshold(tmp_path: Path) -> None:
@@ -98,3 +119,6 @@ def test_a_recalibration_drops_the_check_made_at_the_old_threshold(tmp_path: Pat
     assert card["confidence_map"]["slope"] > 0
     assert 0.5 <= card["confidence_threshold"] <= 1.0
     assert 0.0 < card["digit_threshold"] <= 1.0
+    # The digits' threshold is chosen on the digits read, and says what it leaves unflagged.
+    digits = card["calibration"]["digits"]
+    assert digits["count"] > 0 and set(digits["per_condition"]) <= set(NUMBERS) | {"numbers_spaced"}
