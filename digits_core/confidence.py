@@ -12,8 +12,9 @@ and no ranking: the same answers are flagged, at the card's `confidence_threshol
 the mapped scale.
 
 A digit's confidence is not mapped: it is close to a probability already (the held-out
-check's `digit_ece`; the string's map made it worse), and its flag keeps its own threshold,
-the card's `digit_threshold` (the same cut, unmapped).
+check's `digit_ece`; the string's map made it worse), and its flag has its own threshold, the
+card's `digit_threshold`, chosen on the digits of the calibration draw
+(`training.calibration.bounded_threshold`).
 """
 
 import math
