@@ -143,12 +143,16 @@ def horizontal_candidates(
     # hold a page-wide or longer-than-a-digit rule, and skip the sheared runs.
     may_be_ruled = ink_width >= PAGE_SHARE * mask.shape[1]
     may_be_long = ink_width >= (SHORT_HEIGHTS if may_be_ruled else LONG_HEIGHTS) * ink_height
+    along = None  # runs along the slope of a page fed askew, for its boxes' sides too
     if may_be_ruled or may_be_long:
         askew = skewed_runs(mask) * mask  # only for rules longer than a digit: bars slant too
         slopes = askew_slopes(mask)
         if slopes:
             # A rotated scan's rule wavers by a row as it steps: a row up or down counts.
-            askew = np.maximum(askew, skewed_runs(mask, slopes, leeway=True) * mask)
+            middle = len(slopes) // 2  # the page's slope, between its neighbours
+            along = skewed_runs(mask, slopes[middle : middle + 1], leeway=True) * mask
+            beside = skewed_runs(mask, slopes[:middle] + slopes[middle + 1 :], leeway=True) * mask
+            askew = np.maximum(askew, np.maximum(along, beside))
     else:
         askew, slopes = np.zeros(mask.shape, dtype=np.int64), ()
     shortest = max(MIN_RULE_PX, RULE_SHARE * ink_width)
@@ -170,23 +174,22 @@ def horizontal_candidates(
     # set apart, each shorter than that (a row of them kept its boxes: 43 of 100 box rows).
     side = flat >= max(MIN_RULE_PX, SHORT_HEIGHTS * ink_height)
     short = side & (side.sum(axis=1) >= shortest)[:, np.newaxis]
-    if slopes:
-        short |= sides_along(mask, slopes[len(slopes) // 2], shortest)
+    if along is not None:
+        short |= sides_along(mask, slopes[len(slopes) // 2], along, shortest)
     return long, short, slopes
 
 
-def sides_along(mask: np.ndarray, slope: float, shortest: float) -> np.ndarray:
-    """Boxes' tops and bottoms on a form fed askew at `slope`: runs along it as long as a box's
-    side (SHORT_HEIGHTS of the ink's height measured level), in a sheared row (a row up or down
-    counted too) whose such runs span `shortest` columns. Row by row, a box 100 px wide turned
-    3° is pieces of 20 px, at other heights from box to box, and the boxes stayed, read as
-    "1"s between the digits (validation forms fed askew, 200 a seed: seed 5 188 → 191, seed 6
-    180 → 184 exact; every other number condition read the same)."""
+def sides_along(mask: np.ndarray, slope: float, along: np.ndarray, shortest: float) -> np.ndarray:
+    """Boxes' tops and bottoms on a form fed askew at `slope`: runs `along` it (per pixel) as
+    long as a box's side (SHORT_HEIGHTS of the ink's height measured level), in a sheared row
+    (a row up or down counted too) whose such runs span `shortest` columns. Row by row, a box
+    100 px wide turned 3° is pieces of 20 px, at other heights from box to box, and the boxes
+    stayed, read as "1"s between the digits (validation forms fed askew, 200 a seed: seed 5
+    188 → 191, seed 6 180 → 184 exact; every other number condition read the same)."""
     ys, xs = np.nonzero(mask)
     rows = np.round(ys - slope * xs).astype(np.int64)
     rows -= rows.min() - 1  # row 0 left blank: the band below looks a row up
-    along = skewed_runs(mask, (slope,), leeway=True)[ys, xs]
-    side = along >= max(MIN_RULE_PX, SHORT_HEIGHTS * rows.max())
+    side = along[ys, xs] >= max(MIN_RULE_PX, SHORT_HEIGHTS * rows.max())
     sheared = np.zeros((int(rows.max()) + 2, mask.shape[1]), dtype=bool)
     sheared[rows[side], xs[side]] = True
     band = sheared.copy()
