@@ -189,8 +189,8 @@ def test_the_digits_threshold_keeps_a_margin_on_every_group() -> None:
     # Over 0.9 each group's ~4,000 digits are 99.9 % right: a few less sure ones fit under
     # the margin, no more.
     assert 0.88 < cut < 0.92
-    # The merely lowest threshold that meets the target may sit lower, on the draw's luck.
-    assert lowest_threshold(confidence, right, groups) <= cut
+    # The merely lowest threshold that meets the target sits lower, on the draw's luck.
+    assert lowest_threshold(confidence, right, groups) < cut
     for group in "ab":
         kept = (groups == group) & (confidence >= cut)
         bound = wilson_lower(np.array([right[kept].sum()]), np.array([kept.sum()]))[0]
@@ -198,6 +198,17 @@ def test_the_digits_threshold_keeps_a_margin_on_every_group() -> None:
     # A group too small for the bound to reach the target holds the cut above its answers.
     tiny = np.r_[confidence, [0.99] * 50], np.r_[right, [True] * 50], np.r_[groups, ["c"] * 50]
     assert bounded_threshold(*tiny) > 0.99
+
+
+def test_too_few_answers_vouch_for_no_cut() -> None:
+    # 400 answers over 0.9 with 2 wrong: 99.5 % right, which the merely lowest threshold
+    # takes; 400 cannot show 99.5 % with 95 % confidence (that needs ~540 with none wrong).
+    confidence = np.linspace(0.5, 1.0, 2000)
+    right = confidence > 0.9
+    right[np.flatnonzero(right)[::200]] = False
+    groups = np.array(["a"] * 2000)
+    assert lowest_threshold(confidence, right, groups) < 0.91
+    assert bounded_threshold(confidence, right, groups) == 1.0
 
 
 def test_calibrate_chooses_the_digits_threshold_on_the_digits() -> None:
