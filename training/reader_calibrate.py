@@ -181,7 +181,7 @@ def measured(
 ) -> tuple[Calibration, float, ValidationNumbers]:
     """(calibration on the validation numbers, exact match on the synthetic test lines, the
     validation numbers), both as `/v1/read` reads, with `classifier`'s second opinion."""
-    classify = DigitModel.load(classifier).predict_batch
+    classify = DigitModel.load(classifier).predict_scores
     numbers = realistic_validation(path, calibration_count, CALIBRATION_SEED, data_dir, classify)
     calibration = calibrate(numbers.read, numbers.conditions, numbers.read_digits)
     return calibration, exact(path, test, calibration.temperature, classify), numbers
