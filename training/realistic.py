@@ -28,6 +28,7 @@ from training.data import DEFAULT_DATA_DIR, load_split, split_validation
 from training.realistic_scoring import (
     Prepared,
     Scored,
+    no_digit_read_flagged,
     prepare,
     read_alone,
     score,
@@ -259,6 +260,8 @@ def command(
         read_alone(digits.images, [s.sources for s in drawn], served)
         for drawn in (singles, number_set)
     )
+    blank = [sample for sample in singles if sample.condition in NO_DIGIT]
+    no_digit_read = no_digit_read_flagged(DigitModel.load(model), number_reader, blank)
     context = Context(
         singles_by,
         numbers_by,
@@ -270,6 +273,7 @@ def command(
         calibration_count,
         singles_alone,
         numbers_alone,
+        no_digit_read,
     )
     print_table(results, context)
     if write and split == "test":

@@ -38,6 +38,8 @@ class Context:
     # (`training.realistic_scoring.read_alone`); empty: not measured.
     singles_alone: list[str] = field(default_factory=list)
     numbers_alone: list[str] = field(default_factory=list)
+    # No-digit condition → share of its images `/v1/read` flags (`no_digit_read_flagged`).
+    no_digit_read: dict[str, float] = field(default_factory=dict)
 
 
 def peer_results(context: Context, path: Path = PEERS_FILE) -> dict[str, dict]:
@@ -224,6 +226,18 @@ def plot_pooled(results: "Results", is_digit: np.ndarray, path: Path) -> None:
     plt.close(figure)
 
 
+def no_digit_read_lines(context: Context) -> list[str]:
+    """What `/v1/read` answers for the no-digit images, as a sentence under the table."""
+    if not context.no_digit_read:
+        return []
+    shares = ", ".join(f"{name} {share:.1%}" for name, share in context.no_digit_read.items())
+    return [
+        "",
+        "The no-digit images read as numbers (`/v1/read`, the reader's threshold; an answer "
+        f"with no digits counts as flagged): flagged {shares}.",
+    ]
+
+
 SERVED = (
     "the served single-digit confidence: this classifier's softmax pooled with the number "
     "reader's opinion (digits_core.single)"
@@ -245,6 +259,7 @@ def write_outputs(
     for row in rows(results, context, peers):
         what = context.descriptions.get(row[0], "no digit: should be flagged uncertain")
         lines.append("| " + " | ".join([row[0], what, *row[1:]]) + " |")
+    lines += no_digit_read_lines(context)
     lines += calibration_lines(results, context, RISK_FIGURE, COVERAGE_FIGURE)
     if cards:
         for index, (path, _, calibration) in enumerate(results):

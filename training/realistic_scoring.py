@@ -102,6 +102,17 @@ def read_texts(
     return [(r.text, calibrated(r.confidence), not r.digits) for r in found]
 
 
+def no_digit_read_flagged(
+    model: DigitModel, reader: ReaderModel, samples: list[Sample]
+) -> dict[str, float]:
+    """Per condition of `samples` (images with no digit): the share `/v1/read` flags, by the
+    reader's threshold or by reading no digit at all."""
+    read = read_texts(model, reader, samples)
+    flagged = np.array([empty or sure < reader.threshold for _, sure, empty in read])
+    names = np.array([sample.condition for sample in samples])
+    return {str(name): float(flagged[names == name].mean()) for name in dict.fromkeys(names)}
+
+
 def score_singles(
     model: DigitModel, prepared: Prepared, reader: ReaderModel | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

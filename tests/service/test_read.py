@@ -81,6 +81,17 @@ def test_blank_image_reads_empty_text(client: TestClient) -> None:
     assert body["uncertain"] is True and body["confidence"] == 0.0
 
 
+def test_a_stain_is_no_sure_number(client: TestClient) -> None:
+    from training.realistic_set import blob
+
+    # Solid ink ellipses; 5 of these 40 were read "0" unflagged before the classifier's
+    # not-a-digit score went into a read digit's confidence.
+    rng = np.random.default_rng(77)
+    files = [("files", (f"{i}.png", blob(rng), "image/png")) for i in range(40)]
+    results = client.post("/v1/read/batch", files=files).json()["results"]
+    assert len(results) == 40 and all(result["uncertain"] for result in results)
+
+
 def test_read_batch_keeps_order_and_isolates_failures(
     client: TestClient, number_png: tuple[bytes, list[int]]
 ) -> None:

@@ -16,6 +16,7 @@ from training.realistic_set import (
     NO_DIGIT,
     NUMBER_DESCRIPTIONS,
     SINGLE,
+    Sample,
     number_samples,
     single_samples,
 )
@@ -104,9 +105,9 @@ def test_samples_are_read_alone_digit_by_digit_from_their_sources() -> None:
     images = np.zeros((4, 28, 28), dtype=np.uint8)
     images[:, 0, 0] = [0, 255, 51, 102]  # the fake classifier reads 9 × this pixel's ink
 
-    def classify(batch: np.ndarray) -> np.ndarray:
+    def classify(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         assert batch.shape[1:] == (28, 28, 1) and batch.max() <= 1.0
-        return np.eye(10)[np.rint(9 * batch[:, 0, 0, 0]).astype(int)]
+        return np.eye(10)[np.rint(9 * batch[:, 0, 0, 0]).astype(int)], np.zeros(len(batch))
 
     sources = [(1, 0), (2,), (3, 3, 1), ()]  # the last: a no-digit sample
     assert read_alone(images, sources, classify) == ["90", "2", "449", ""]
@@ -197,6 +198,20 @@ def test_read_texts_is_the_number_path(mnist_test: tuple[np.ndarray, np.ndarray]
         assert isinstance(uncertain, bool)
 
 
+def test_stains_and_blank_pages_read_as_numbers_are_flagged() -> None:
+    from training.realistic import ROOT
+    from training.realistic_scoring import DigitModel, ReaderModel, no_digit_read_flagged
+
+    rng = np.random.default_rng(77)  # 12 of its 40 stains read "0" unflagged without not_digit
+    samples = [Sample(name, NO_DIGIT[name](rng), "", ()) for name in NO_DIGIT for _ in range(40)]
+    flagged = no_digit_read_flagged(
+        DigitModel.load(ROOT / "models" / "digits.onnx"),
+        ReaderModel.load(ROOT / "models" / "reader.onnx"),
+        samples,
+    )
+    assert flagged == {name: 1.0 for name in NO_DIGIT}
+
+
 def test_command_prints_every_condition() -> None:
     options = ["--count", "1", "--numbers", "2", "--calibration-count", "2", "--compare", "none"]
     result = CliRunner().invoke(app, ["realistic", *options, "--no-write"])
@@ -220,6 +235,7 @@ def test_command_writes_the_report_without_touching_the_cards(tmp_path) -> None:
         assert f"| {name} |" in text
     assert "Tesseract 5" in text and "RapidOCR" in text and "held-out ≥ 99.5 %" in text
     assert "ECE calibration / test" in text and "has an ECE of" in text
+    assert "The no-digit images read as numbers" in text and "blob " in text
     assert (tmp_path / "figures" / "realistic_risk_coverage.png").stat().st_size > 0
     assert card.read_text() == before
 
