@@ -45,8 +45,9 @@ DECODING = (
     "re-read by the classifier (models/digits.onnx, one call; its own strokes, or the ink of "
     "its aligned columns when it shares a stroke with a neighbour) and the two opinions "
     "pooled (normalised geometric mean), its confidence P(digit at its surest frame) × "
-    "pooled probability; the turned reading kept when it reads otherwise and its 1 - "
-    "confidence is 10x smaller, its confidence then at most its share of the two"
+    "pooled probability, at most 1 - not_digit where the classifier's not_digit is >= 0.5; "
+    "the turned reading kept when it reads otherwise and its 1 - confidence is 10x smaller, "
+    "its confidence then at most its share of the two"
 )
 CLASSIFIER = ROOT / "models" / "digits.onnx"  # the second opinion, as served
 BATCH = 64

@@ -83,12 +83,14 @@ def test_a_crop_the_classifier_takes_for_no_digit_makes_its_digit_unsure() -> No
     reading = Reading([read_digit(0, (0, 96), sure(0))], 0.98, line_with([(20, 70)]))
     zero = np.full(10, 0.0001)
     zero[0] = 0.9991
-    digit, stain = (pooled_reading(reading, [(zero, odd)]) for odd in (0.0, 0.99))
-    assert digit.text == stain.text == "0"
+    digit, doubted, stain = (pooled_reading(reading, [(zero, odd)]) for odd in (0.0, 0.3, 0.99))
+    assert digit.text == doubted.text == stain.text == "0"
     assert digit.confidence > 0.98
-    # Its confidence is P(one digit) as the classifier sees it times the rest: flagged.
-    assert stain.digits[0].confidence == pytest.approx(0.01 * digit.digits[0].confidence)
-    assert stain.confidence == pytest.approx(0.01 * digit.confidence)
+    # Under NOT_DIGIT_LEVEL the score changes nothing; at or over it, the digit is at most
+    # 1 - not_digit sure, and the string with it.
+    assert doubted.digits[0].confidence == digit.digits[0].confidence
+    assert stain.digits[0].confidence == pytest.approx(0.01)
+    assert stain.confidence == pytest.approx(0.01 * digit.confidence / digit.digits[0].confidence)
 
 
 def test_all_digits_of_all_readings_go_in_one_classifier_call() -> None:
