@@ -22,6 +22,7 @@ from PIL import Image
 
 from digits_core.contract import BLANK, FRAME_STEP, LINE_HEIGHT
 from digits_core.ctc import log_likelihood
+from digits_core.imaging import looks_like_digit
 from digits_core.ink import Ink, analyse
 from digits_core.tilt import Tilt, axis_angle, levelled, line_angle
 
@@ -169,19 +170,33 @@ def narrow_gaps(
     return crop[:, keep], cuts
 
 
+def page_ink(gray: np.ndarray) -> Ink | None:
+    """The ink of a page the reader reads; None when it holds only specks or one stain (a
+    thumb, a spill, the rim of a big blot: `looks_like_digit`, the rule `/v1/predict` follows).
+    A page that was one solid blot read "0" at 0.9999+: the reader and the classifier both take
+    a filled disc, or a big blot's rim, for a bold zero."""
+    found = analyse(gray, least=LEAST_SIDE)
+    if found.count and not looks_like_digit(found, np.arange(1, found.count + 1)):
+        return None
+    return found
+
+
 def line_view(gray: np.ndarray) -> Line | None:
     """THE line of digits of a page (grayscale 0..255, either polarity) as the reader reads it,
     in serving and in training; None when there is no ink."""
-    return line_of(analyse(gray, least=LEAST_SIDE), level=True)
+    found = page_ink(gray)
+    return None if found is None else line_of(found, level=True)
 
 
 def line_views(gray: np.ndarray) -> tuple[Line | None, Line | None]:
     """`line_view`'s line, and when it was left as written but its ink runs along a tilted
     axis, the same ink turned along that axis (`digits_core.numbers` reads both), from one
     analysis."""
-    found = analyse(gray, least=LEAST_SIDE)
-    line = line_of(found, level=True)
-    return line, line_of(found, along_axis=True) if line is not None and line.tilt is None else None
+    found = page_ink(gray)
+    line = None if found is None else line_of(found, level=True)
+    if found is None or line is None or line.tilt is not None:
+        return line, None
+    return line, line_of(found, along_axis=True)
 
 
 def shifted(line: Line, columns: int) -> Line:

@@ -18,7 +18,8 @@ confidence takes each digit's new confidence in place of its old one. A digit wh
 classifier takes for no digit (its `not_digit` output ≥ NOT_DIGIT_LEVEL, the rule
 `/v1/predict` follows) is at most 1 - not_digit sure: a solid ink stain was read "0" at
 0.9999+ unflagged (33 of 150 drawn stains), the reader and the classifier's ten digits both
-taking a filled disc for a bold zero, while its not-a-digit score said ~1.0. Taken as a
+taking a filled disc for a bold zero; not_digit said ~1.0 on most (a page that is one stain
+has no line at all: `digits_core.reading.line_views`). Taken as a
 factor at every level, not_digit (noisy on digits cut from a line) cost the calibration
 draw's digits 95.5 → 88.6 % coverage and its numbers 12.7 → 11.9 %.
 """
