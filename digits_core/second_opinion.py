@@ -14,14 +14,7 @@ numbers 95.50 → 96.25 / 95.75 → 96.25 % exact, all number conditions 94.32 �
 
 A digit's confidence is P(the reader sees a digit at its surest frame) × P(it is this digit,
 pooled); without a second opinion that is exactly the reader's peak score. The string's
-confidence takes each digit's new confidence in place of its old one. A digit whose crop the
-classifier takes for no digit (its `not_digit` output ≥ NOT_DIGIT_LEVEL, the rule
-`/v1/predict` follows) is at most 1 - not_digit sure: a solid ink stain was read "0" at
-0.9999+ unflagged (33 of 150 drawn stains), the reader and the classifier's ten digits both
-taking a filled disc for a bold zero; not_digit said ~1.0 on most (a page that is one stain
-has no line at all: `digits_core.reading.line_views`). Taken as a
-factor at every level, not_digit (noisy on digits cut from a line) cost the calibration
-draw's digits 95.5 → 88.6 % coverage and its numbers 12.7 → 11.9 %.
+confidence takes each digit's new confidence in place of its old one.
 """
 
 from collections.abc import Callable, Sequence
@@ -30,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 
 from digits_core import morphology
-from digits_core.contract import CLASSES, NOT_DIGIT_LEVEL
+from digits_core.contract import CLASSES
 from digits_core.imaging import fit_to_mnist
 from digits_core.reading import Line, ReadDigit, Reading
 from digits_core.single import pooled
@@ -38,9 +31,8 @@ from digits_core.single import pooled
 STROKE_LEVEL = 0.2  # line pixels at least this bright are strokes
 SHARED = 0.2  # a stroke with more of its ink than this outside its digit's columns is shared
 
-# Classifier inputs [N, 28, 28, 1] → (softmax over the ten digits [N, 10], P(not one digit)
-# [N]): the classifier model (`DigitModel.predict_scores`).
-Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+# Classifier inputs [N, 28, 28, 1] → softmax over the ten digits [N, 10]: the classifier model.
+Classify = Callable[[np.ndarray], np.ndarray]
 
 
 def column_ink(line: Line, digit: ReadDigit) -> np.ndarray | None:
@@ -94,32 +86,25 @@ def second_opinions(readings: Sequence[Reading], classify: Classify) -> list[Rea
     crops = [crop for found in inputs for crop in found if crop is not None]
     if not crops:
         return list(readings)
-    probabilities, not_digit = classify(np.stack(crops)[..., np.newaxis])
-    opinions = iter(zip(probabilities, not_digit, strict=True))
-    none = (np.full(CLASSES, np.nan), 0.0)
+    opinions = iter(classify(np.stack(crops)[..., np.newaxis]))
+    none = np.full(CLASSES, np.nan)
     return [
         pooled_reading(reading, [none if crop is None else next(opinions) for crop in found])
         for reading, found in zip(readings, inputs, strict=True)
     ]
 
 
-def pooled_reading(reading: Reading, opinions: list[tuple[np.ndarray, float]]) -> Reading:
-    """One reading with its digits' classifier opinions pooled in: (softmax, P(not one
-    digit)) per digit, a NaN softmax where the classifier saw none."""
-    if not opinions or all(np.isnan(softmax).all() for softmax, _ in opinions):
-        return reading  # also a reading without digits
+def pooled_reading(reading: Reading, opinions: list[np.ndarray]) -> Reading:
+    """One reading with its digits' classifier opinions (NaN rows: none) pooled in."""
+    if np.isnan(opinions).all():  # also a reading without digits
+        return reading
     seen = np.stack([digit.frame_scores for digit in reading.digits])
     present = seen.sum(axis=1)  # P(a digit, not the blank) at each digit's surest frame
-    both = pooled(seen / present[:, np.newaxis], np.stack([p for p, _ in opinions]))
-    # A crop the classifier takes for no digit is never sure, as on `/v1/predict`.
-    doubt = np.array([float(odd) for _, odd in opinions])
-    ceilings = np.where(doubt >= NOT_DIGIT_LEVEL, 1.0 - doubt, 1.0)
+    both = pooled(seen / present[:, np.newaxis], np.stack(opinions))
     digits, confidence = [], reading.confidence
-    for digit, probabilities, mass, ceiling in zip(
-        reading.digits, both, present, ceilings, strict=True
-    ):
+    for digit, probabilities, mass in zip(reading.digits, both, present, strict=True):
         chosen = int(probabilities.argmax())
-        sure = min(float(probabilities[chosen] * mass), float(ceiling))
+        sure = float(probabilities[chosen] * mass)
         confidence *= sure / digit.confidence
         digits.append(replace(digit, digit=chosen, confidence=sure))
     return Reading(digits, min(confidence, 1.0), reading.line)

@@ -171,6 +171,10 @@ class Engine:
         )
         return probabilities, not_digit
 
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """The classifier's softmax alone (a read number's second opinion; blocking)."""
+        return self.scores(inputs)[0]
+
     def classify(self, views: Sequence[DigitView]) -> list[Prediction]:
         """Views → predictions: ONE classifier call, and reader calls of at most 64 lines
         (`digits_core.single.CHUNK`) for the reader's opinion (blocking)."""
@@ -231,7 +235,7 @@ class Engine:
             except DigitsError as exc:
                 outcomes.append(exc)
         readings = read_lines(
-            list(grays.values()), self.line_scores, self.reader.temperature, self.scores
+            list(grays.values()), self.line_scores, self.reader.temperature, self.probabilities
         )
         read = [d.digit for reading in readings for d in reading.digits]
         metrics.count_predictions(np.array(read, dtype=np.int64))

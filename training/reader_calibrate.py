@@ -45,9 +45,8 @@ DECODING = (
     "re-read by the classifier (models/digits.onnx, one call; its own strokes, or the ink of "
     "its aligned columns when it shares a stroke with a neighbour) and the two opinions "
     "pooled (normalised geometric mean), its confidence P(digit at its surest frame) × "
-    "pooled probability, at most 1 - not_digit where the classifier's not_digit is >= 0.5; "
-    "the turned reading kept when it reads otherwise and its 1 - confidence is 10x smaller, "
-    "its confidence then at most its share of the two"
+    "pooled probability; the turned reading kept when it reads otherwise and its 1 - "
+    "confidence is 10x smaller, its confidence then at most its share of the two"
 )
 CLASSIFIER = ROOT / "models" / "digits.onnx"  # the second opinion, as served
 BATCH = 64
@@ -182,7 +181,7 @@ def measured(
 ) -> tuple[Calibration, float, ValidationNumbers]:
     """(calibration on the validation numbers, exact match on the synthetic test lines, the
     validation numbers), both as `/v1/read` reads, with `classifier`'s second opinion."""
-    classify = DigitModel.load(classifier).predict_scores
+    classify = DigitModel.load(classifier).predict_batch
     numbers = realistic_validation(path, calibration_count, CALIBRATION_SEED, data_dir, classify)
     calibration = calibrate(numbers.read, numbers.conditions, numbers.read_digits)
     return calibration, exact(path, test, calibration.temperature, classify), numbers

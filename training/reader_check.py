@@ -101,7 +101,7 @@ def main(
 ) -> None:
     """Read a held-out validation draw at the card's threshold; record it in the card."""
     card = read_card(model)
-    classify = DigitModel.load(classifier).predict_scores
+    classify = DigitModel.load(classifier).predict_batch
     numbers = realistic_validation(model, count, seed, data_dir, classify)
     found = numbers.readings(card["temperature"])
     texts = [reading.text for reading in found]

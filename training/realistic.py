@@ -255,7 +255,7 @@ def command(
         results.append((path, scored, calibration))
     descriptions = DESCRIPTIONS | NUMBER_DESCRIPTIONS
     marks = fingerprints(singles + number_set)
-    served = DigitModel.load(model).predict_scores
+    served = DigitModel.load(model).predict_batch
     singles_alone, numbers_alone = (
         read_alone(digits.images, [s.sources for s in drawn], served)
         for drawn in (singles, number_set)

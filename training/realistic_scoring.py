@@ -96,7 +96,7 @@ def read_texts(
     found = []
     for start in range(0, len(grays), 64):
         found += read_lines(
-            grays[start : start + 64], reader.scores, reader.temperature, model.predict_scores
+            grays[start : start + 64], reader.scores, reader.temperature, model.predict_batch
         )
     calibrated = reader.confidence_map
     return [(r.text, calibrated(r.confidence), not r.digits) for r in found]
@@ -170,5 +170,5 @@ def read_alone(images: np.ndarray, sources: list[tuple[int, ...]], classify: Cla
     for start in range(0, len(used), 512):  # bounded activations
         chosen = used[start : start + 512]
         batch = images[chosen].astype(np.float32)[..., np.newaxis] / 255.0
-        read[chosen] = classify(batch)[0].argmax(axis=1)
+        read[chosen] = classify(batch).argmax(axis=1)
     return ["".join(str(read[i]) for i in s) for s in sources]

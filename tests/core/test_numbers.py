@@ -62,7 +62,7 @@ def test_short_numbers_on_a_turned_page_are_read(
     grays = [decode_image(turned(touching(images, 0.1), angle)) for images, _ in cases]
 
     def right() -> int:
-        found = read_lines(grays, reader.scores, reader.temperature, model.predict_scores)
+        found = read_lines(grays, reader.scores, reader.temperature, model.predict_batch)
         return sum(r.text == text for r, (_, text) in zip(found, cases, strict=True))
 
     read = right()
@@ -85,9 +85,9 @@ def test_turned_lines_go_through_the_same_two_model_calls(
         calls.append(("reader", len(batch)))
         return reader.scores(batch)
 
-    def classify(crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def classify(crops: np.ndarray) -> np.ndarray:
         calls.append(("classifier", len(crops)))
-        return model.predict_scores(crops)
+        return model.predict_batch(crops)
 
     found = read_lines(grays, score, reader.temperature, classify)
     assert [name for name, _ in calls] == ["reader", "classifier"]

@@ -18,7 +18,9 @@ from digits_core.reading import (
     decode,
     decode_twice,
     line_of,
+    line_views,
     narrow_gaps,
+    page_ink,
     shifted,
     with_temperature,
 )
@@ -174,6 +176,17 @@ def test_only_blank_runs_wider_than_the_limit_are_narrowed_in_their_middle() -> 
 
 def test_blank_paper_has_no_line() -> None:
     assert line_of(analyse(np.full((80, 200), 240.0, np.float32))) is None
+
+
+def test_a_page_that_is_one_stain_has_no_line_but_strokes_do() -> None:
+    ys, xs = np.mgrid[0:240, 0:320]
+    stain = np.where(((ys - 120) / 70) ** 2 + ((xs - 160) / 90) ** 2 <= 1, 30.0, 235.0)
+    strokes = np.full((240, 320), 235.0)
+    strokes[50:190, 100:112] = 30.0  # a "1" and a bar the stain's width
+    strokes[110:122, 150:240] = 30.0
+    assert line_of(analyse(stain.astype(np.float32))) is not None  # the ink alone is a line
+    assert page_ink(stain) is None and line_views(stain) == (None, None)
+    assert page_ink(strokes) is not None and line_views(strokes)[0] is not None
 
 
 def test_lines_batch_to_the_widest_with_blank_padding() -> None:

@@ -63,9 +63,9 @@ def test_a_sure_classifier_turns_an_unsure_reader_digit() -> None:
     reading = Reading(
         [read_digit(3, (0, 32), {3: 0.5, 8: 0.4}), read_digit(7, (32, 96), sure(7))], 0.3, line
     )
-    eight_sure = np.full(10, 0.002)
-    eight_sure[8] = 0.982
-    pooled = pooled_reading(reading, [(eight_sure, 0.0), (np.full(10, np.nan), 0.0)])
+    opinions = [np.full(10, 0.002), np.full(10, np.nan)]
+    opinions[0][8] = 0.982
+    pooled = pooled_reading(reading, opinions)
     assert pooled.text == "87"
     # P(a digit at the frame) 0.9 × the normalised geometric mean's share of 8.
     eight, three = np.sqrt(0.4 / 0.9 * 0.982), np.sqrt(0.5 / 0.9 * 0.002)
@@ -77,30 +77,14 @@ def test_a_sure_classifier_turns_an_unsure_reader_digit() -> None:
     assert pooled.confidence == pytest.approx(0.3 * pooled.digits[0].confidence / 0.5, rel=1e-6)
 
 
-def test_a_crop_the_classifier_takes_for_no_digit_makes_its_digit_unsure() -> None:
-    # A solid stain: the reader and the classifier's ten digits both say a sure 0, the
-    # classifier's not-a-digit score says it is no digit at all.
-    reading = Reading([read_digit(0, (0, 96), sure(0))], 0.98, line_with([(20, 70)]))
-    zero = np.full(10, 0.0001)
-    zero[0] = 0.9991
-    digit, doubted, stain = (pooled_reading(reading, [(zero, odd)]) for odd in (0.0, 0.3, 0.99))
-    assert digit.text == doubted.text == stain.text == "0"
-    assert digit.confidence > 0.98
-    # Under NOT_DIGIT_LEVEL the score changes nothing; at or over it, the digit is at most
-    # 1 - not_digit sure, and the string with it.
-    assert doubted.digits[0].confidence == digit.digits[0].confidence
-    assert stain.digits[0].confidence == pytest.approx(0.01)
-    assert stain.confidence == pytest.approx(0.01 * digit.confidence / digit.digits[0].confidence)
-
-
 def test_all_digits_of_all_readings_go_in_one_classifier_call() -> None:
     calls = []
 
-    def classify(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def classify(inputs: np.ndarray) -> np.ndarray:
         calls.append(inputs.shape)
         probabilities = np.full((len(inputs), 10), 0.001, np.float32)
         probabilities[:, 5] = 0.991
-        return probabilities, np.zeros(len(inputs), np.float32)
+        return probabilities
 
     spaced = Reading(
         [read_digit(1, (0, 32), sure(1)), read_digit(2, (32, 96), sure(2))],
@@ -124,7 +108,7 @@ def test_all_digits_of_all_readings_go_in_one_classifier_call() -> None:
 
 
 def test_no_digit_with_ink_means_no_classifier_call() -> None:
-    def classify(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def classify(inputs: np.ndarray) -> np.ndarray:
         raise AssertionError("no call expected")
 
     # The reader found digits where the line has no ink left (e.g. its strokes were faint).

@@ -53,7 +53,7 @@ def test_a_dark_tint_is_paper_not_ink_on_dark_paper(
             picks = rng.choice(len(labels), size=5, replace=False)
             grays.append(decode_image(tinted_boxes(rng, [images[i] for i in picks])))
             texts.append("".join(str(labels[i]) for i in picks))
-        found = read_lines(grays, reader.scores, reader.temperature, model.predict_scores)
+        found = read_lines(grays, reader.scores, reader.temperature, model.predict_batch)
         kept = [bool((paper_up(gray) == gray).all()) for gray in grays]
         return kept, sum(r.text == t for r, t in zip(found, texts, strict=True))
 
@@ -79,7 +79,7 @@ def test_a_number_in_tinted_boxes_reads_right(picks: tuple[list[np.ndarray], str
     reader = ReaderModel.load(shipped_model("reader.onnx"))
     model = DigitModel.load(shipped_model("digits.onnx"))
     gray = decode_image(tinted_cells(images, field=150))
-    reading = read_lines([gray], reader.scores, reader.temperature, model.predict_scores)
+    reading = read_lines([gray], reader.scores, reader.temperature, model.predict_batch)
     assert reading[0].text == text
 
 

@@ -84,8 +84,8 @@ def test_blank_image_reads_empty_text(client: TestClient) -> None:
 def test_a_stain_is_no_sure_number(client: TestClient) -> None:
     from training.realistic_set import blob
 
-    # Solid ink ellipses; 5 of these 40 were read "0" unflagged before the classifier's
-    # not-a-digit score went into a read digit's confidence.
+    # Solid ink ellipses; 5 of these 40 were read "0" unflagged before a page that is one
+    # stain had no line to read (digits_core.reading.page_ink).
     rng = np.random.default_rng(77)
     files = [("files", (f"{i}.png", blob(rng), "image/png")) for i in range(40)]
     results = client.post("/v1/read/batch", files=files).json()["results"]

@@ -239,12 +239,13 @@ def test_a_read_batch_gets_the_classifiers_second_opinion_in_one_call(
     grays = [decode_image(data) for data in pngs]
     reader = engine.reader
 
-    def without_opinions(crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # No classifier opinion: the reader's stand.
-        return np.full((len(crops), 10), np.nan), np.zeros(len(crops))
+    def without_opinions(crops: np.ndarray) -> np.ndarray:
+        return np.full((len(crops), 10), np.nan)  # no classifier opinion: the reader's stand
 
     readings = read_lines(grays, reader.scores, reader.temperature, without_opinions)
-    expected = read_lines(grays, reader.scores, reader.temperature, engine.model.predict_scores)
+    expected = read_lines(
+        grays, reader.scores, reader.temperature, lambda x: engine.model.predict_scores(x)[0]
+    )
     assert [r.text for r in expected] != [r.text for r in readings] or any(
         a.confidence != b.confidence
         for e, r in zip(expected, readings, strict=True)

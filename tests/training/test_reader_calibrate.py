@@ -31,7 +31,7 @@ def test_synthetic_lines_of_test_digits_read_mostly_right(
 ) -> None:
     images, labels = mnist_test
     pixels, texts, _ = make_lines(images[:400], labels[:400], 24, seed=11)
-    classify = DigitModel.load(CLASSIFIER).predict_scores
+    classify = DigitModel.load(CLASSIFIER).predict_batch
     for second in (None, classify):
         assert 0.6 <= exact(READER, Batches(pixels, texts), 1.0, second) <= 1.0
         # A line whose text is replaced by another cannot be read "right".
@@ -40,7 +40,7 @@ def test_synthetic_lines_of_test_digits_read_mostly_right(
 
 
 def test_validation_numbers_give_confidences_and_right_flags_per_temperature() -> None:
-    classify = DigitModel.load(CLASSIFIER).predict_scores
+    classify = DigitModel.load(CLASSIFIER).predict_batch
     numbers = realistic_validation(READER, 2, 5, DEFAULT_DATA_DIR, classify)
     conditions = numbers.conditions
     kinds = 1 + len(NUMBERS)  # numbers_spaced and the paperwork conditions

@@ -105,9 +105,9 @@ def test_samples_are_read_alone_digit_by_digit_from_their_sources() -> None:
     images = np.zeros((4, 28, 28), dtype=np.uint8)
     images[:, 0, 0] = [0, 255, 51, 102]  # the fake classifier reads 9 × this pixel's ink
 
-    def classify(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def classify(batch: np.ndarray) -> np.ndarray:
         assert batch.shape[1:] == (28, 28, 1) and batch.max() <= 1.0
-        return np.eye(10)[np.rint(9 * batch[:, 0, 0, 0]).astype(int)], np.zeros(len(batch))
+        return np.eye(10)[np.rint(9 * batch[:, 0, 0, 0]).astype(int)]
 
     sources = [(1, 0), (2,), (3, 3, 1), ()]  # the last: a no-digit sample
     assert read_alone(images, sources, classify) == ["90", "2", "449", ""]
@@ -202,7 +202,7 @@ def test_stains_and_blank_pages_read_as_numbers_are_flagged() -> None:
     from training.realistic import ROOT
     from training.realistic_scoring import DigitModel, ReaderModel, no_digit_read_flagged
 
-    rng = np.random.default_rng(77)  # 12 of its 40 stains read "0" unflagged without not_digit
+    rng = np.random.default_rng(77)  # 12 of its 40 stains read "0" unflagged without page_ink
     samples = [Sample(name, NO_DIGIT[name](rng), "", ()) for name in NO_DIGIT for _ in range(40)]
     flagged = no_digit_read_flagged(
         DigitModel.load(ROOT / "models" / "digits.onnx"),
