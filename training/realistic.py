@@ -255,13 +255,14 @@ def command(
         results.append((path, scored, calibration))
     descriptions = DESCRIPTIONS | NUMBER_DESCRIPTIONS
     marks = fingerprints(singles + number_set)
-    served = DigitModel.load(model).predict_batch
+    served_model = DigitModel.load(model)
+    served = served_model.predict_batch
     singles_alone, numbers_alone = (
         read_alone(digits.images, [s.sources for s in drawn], served)
         for drawn in (singles, number_set)
     )
     blank = [sample for sample in singles if sample.condition in NO_DIGIT]
-    no_digit_read = no_digit_read_flagged(DigitModel.load(model), number_reader, blank)
+    no_digit_read = no_digit_read_flagged(served_model, number_reader, blank)
     context = Context(
         singles_by,
         numbers_by,
