@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from training import paperwork as pw
+from training.realistic_faint import faint_bytes, faint_sheet
 from training.realistic_forms import blank, ink_of, layer
 
 Rng = np.random.Generator
@@ -225,6 +226,17 @@ def crooked_number(rng: Rng, digits: list[np.ndarray]) -> bytes:
     return pw.scan_bytes(rng, pw.turned(sheet, rng.uniform(5, 35) * rng.choice([-1, 1])))
 
 
+def faint_number(rng: Rng, digits: list[np.ndarray]) -> bytes:
+    """A number, spaced or touching, written faintly (`training.realistic_faint`)."""
+    tall = fit_height(rng.integers(30, 101), len(digits), 1.0)
+    touch = rng.random() < 0.3
+    count = len(digits)
+    gaps = [-rng.uniform(0.0, 0.15) for _ in digits] if touch else spaced_gaps(rng, count)
+    slope = np.tan(np.radians(rng.uniform(-3, 3)))
+    ink = line_ink(rng, digits, tall, gaps, slope=slope, stroke=rng.uniform(-0.2, 0.5))
+    return faint_bytes(rng, faint_sheet(rng, ink, tall))
+
+
 # name → (generator, digits per number (low, high inclusive), description)
 NUMBERS: dict[str, tuple[NumberScene, tuple[int, int], str]] = {
     "numbers_touching": (
@@ -261,5 +273,11 @@ NUMBERS: dict[str, tuple[NumberScene, tuple[int, int], str]] = {
         form_askew,
         (4, 10),
         "4–10 digits in a comb field or box row on a form fed askew, turned 1.5–5°",
+    ),
+    "numbers_faint": (
+        faint_number,
+        (2, 8),
+        "2–8 digits, spaced or touching, in ink 12–40 % darker than the paper (pencil, a pen "
+        "running dry, a faded copy); plain, ruled or squared paper; scans and phone photos",
     ),
 }

@@ -13,6 +13,7 @@ from PIL import Image
 from scipy import ndimage
 
 from training import realistic_scenes as sc
+from training.realistic_faint import faint_digit
 from training.realistic_forms import FORM_DESCRIPTIONS, FORMS, blank_form
 from training.realistic_numbers import NUMBERS
 
@@ -129,6 +130,7 @@ SINGLE: dict[str, Scene] = {
     "png_rgba": png_rgba,
     "canvas": canvas,
     **FORMS,  # issue 13: paperwork
+    "faint": faint_digit,  # added later: last, so the seeds of the conditions above stay
 }
 DESCRIPTIONS = {
     "mnist": "MNIST 28×28 PNG as is (white on black)",
@@ -146,6 +148,8 @@ DESCRIPTIONS = {
     "png_rgba": "coloured ink on a transparent RGBA PNG",
     "canvas": "black strokes on a transparent 280×280 canvas",
     **FORM_DESCRIPTIONS,
+    "faint": "ink 12–40 % darker than the paper (pencil with its grain, a pen running dry, a "
+    "faded copy), 30–160 px; plain, ruled or squared paper; scans and phone photos",
 }
 
 
