@@ -14,7 +14,8 @@ from PIL import Image
 
 from digits_core import morphology
 from digits_core.errors import InvalidPixels
-from digits_core.ink import BACKGROUND_WINDOW, WORK_SIDE, Ink, analyse
+from digits_core.ink import WORK_SIDE, Ink, analyse
+from digits_core.paper import BACKGROUND_WINDOW
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20
@@ -181,7 +182,8 @@ def locate_digit(
     called only when a look needs more pixels than `gray` has.
     """
     found = analyse(gray, COARSE_SIDE)
-    if found.count:
+    # Faint ink at a reduced look may be a small digit's blur or paper residue: look closer.
+    if found.count and not found.faint:
         labels = digit_components(found)
         extent = digit_extent(found, labels)
         if extent >= COARSE_DIGIT or found.scale == 1.0:
@@ -191,7 +193,7 @@ def locate_digit(
             gray, full = full(), None
         if side < WORK_SIDE and side < max(gray.shape):
             found = analyse(gray, side)
-            if found.count:
+            if found.count and not found.faint:
                 labels = digit_components(found)
                 if digit_extent(found, labels) >= COARSE_DIGIT:
                     return found, labels

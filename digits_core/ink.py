@@ -12,12 +12,14 @@ from PIL import Image
 
 from digits_core import morphology
 from digits_core.forms import rule_mask, ruled_page, stroke_width
+from digits_core.paper import paper_level, paper_up
 from digits_core.tint import tint_mask
 
 WORK_SIDE = 1024  # longer side the analysis runs at; digits end up 20 px anyway
-GRID_SIDE = 32  # the paper/lighting estimate runs on a grid with about this short side
-BACKGROUND_WINDOW = 0.4  # closing window as a share of the longer side: wider than any stroke
-MIN_CONTRAST = 0.2  # ink darker than paper by less than this share is no ink (blank paper)
+# Ink darker than the paper by less than this share is faint: pencil, a pen running dry, or
+# blank paper's residue (grain, lighting), which the ink alone cannot tell apart. It is read
+# all the same, and the models' confidence flags it (`digits_core.imaging.locate_digit`).
+MIN_CONTRAST = 0.2
 MASK_LEVEL = 0.25  # a pixel is ink when it reaches this share of the typical stroke level
 NOISE_SIGMAS = 4.0  # ... and stands this many noise deviations above the paper
 NOISY = 0.03  # paper grain (σ relative to paper) above which the ink map is smoothed
@@ -27,10 +29,6 @@ EDGE_CONTACT = 0.5  # ... when it lies on the border for at least this share of 
 HAIRLINE_PEAK = 0.5  # a component whose ink stays below this share of the stroke level, ...
 HAIRLINE_LENGTH = 4.0  # ... at least this many times longer than thick ...
 HAIRLINE_WIDTH = 0.3  # ... and thinner than this share of the handwriting's strokes is a faint line
-TAIL_SHARE = 0.25  # ink is the fewer pixels in this share of the range at its end ...
-CORE_SHARE = 0.1  # ... and light ink also the fewer in this share (a tint may fill the quarter)
-RIM_PAPER = 0.6  # ... unless this share of the image's rim is at the bright end,
-RIM_MARGIN = 4.0  # ... this many times the share at the dark end: then the bright is paper
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
 
 
@@ -50,6 +48,11 @@ class Ink:
     def count(self) -> int:
         return len(self.boxes)
 
+    @property
+    def faint(self) -> bool:
+        """Whether all the ink is faint (under MIN_CONTRAST)."""
+        return self.contrast < MIN_CONTRAST
+
 
 def to_working(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> tuple[np.ndarray, float]:
     """Box-downscale so the longer side is at most `side`, or upscale (bicubic) an image whose
@@ -68,81 +71,6 @@ def to_working(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> tuple
     return np.clip(np.asarray(image.resize(size, method)), 0.0, 255.0), scale
 
 
-def paper_up(gray: np.ndarray) -> np.ndarray:
-    """Flip polarity if needed so that paper is bright and ink is dark.
-
-    Ink is the minority at its end of the image's range: of the pixels in the darkest and in
-    the brightest TAIL_SHARE of the range, ink fills the fewer (after a 2×2 mean, so single
-    noisy pixels do not stretch the range). Paper's median is no guide: when a shadow covers
-    half a photographed page, the median is shadowed paper, and the lit paper lies further
-    from it than the ink does. A form printed in a dark tint around white entry boxes fills
-    the darkest quarter with tint, not ink; the ink alone lies in the darkest CORE_SHARE, so
-    ink is light only when that share holds the majority too (a dark tint read as paper
-    turned the boxes into ink and their digits into holes: 2 of 100 tinted boxes and 2 of 100
-    tinted numbers in a validation draw).
-    """
-    step = max(1, int(np.sqrt(gray.size / 40_000)))
-    sample = gray[::step, ::step]
-    height, width = sample.shape
-    even = sample[: height - height % 2 or height, : width - width % 2 or width]
-    if even.shape[0] >= 2 and even.shape[1] >= 2:
-        even = even.reshape(even.shape[0] // 2, 2, even.shape[1] // 2, 2).mean(axis=(1, 3))
-    low, high = float(even.min()), float(even.max())
-    tail = TAIL_SHARE * (high - low)
-    core = CORE_SHARE * (high - low)
-    dark_ink = fewer_dark(even, low, high, tail) or fewer_dark(even, low, high, core)
-    if not dark_ink:
-        # An image cut to a bold dark digit can hold more ink than paper, but its rim is still
-        # mostly paper: the ink meets it at a few points. (No converse: a dark rim may be a
-        # printed box cut at its lines, or MNIST's black paper.)
-        rim = np.concatenate([even[0], even[-1], even[:, 0], even[:, -1]])
-        bright, dark = np.mean(rim >= high - tail), np.mean(rim <= low + tail)
-        dark_ink = bool(bright >= RIM_PAPER and bright >= RIM_MARGIN * dark)
-    return gray if dark_ink else 255.0 - gray
-
-
-def fewer_dark(image: np.ndarray, low: float, high: float, tail: float) -> bool:
-    """Whether the pixels within `tail` of the darkest level `low` are no more than those
-    within `tail` of the brightest `high`."""
-    return np.count_nonzero(image <= low + tail) <= np.count_nonzero(image >= high - tail)
-
-
-def block_mean(image: np.ndarray, block: int) -> np.ndarray:
-    """Mean over `block`×`block` tiles (edge tiles padded by replication); 3×3 mean if block 1.
-
-    Averaging first keeps paper grain from biasing the closing that follows upwards.
-    """
-    if block == 1:
-        return morphology.mean_3x3(image)
-    height, width = image.shape
-    pad_h, pad_w = -height % block, -width % block
-    padded = np.pad(image, ((0, pad_h), (0, pad_w)), mode="edge")
-    tiles = padded.reshape(padded.shape[0] // block, block, padded.shape[1] // block, block)
-    return tiles.mean(axis=(1, 3))
-
-
-def paper_level(light: np.ndarray) -> np.ndarray | float:
-    """Local paper brightness: a morphological closing wider than any stroke, on a coarse grid.
-
-    Returns a scalar when the lighting is even (the common case, and cheaper).
-    """
-    short, long = sorted(light.shape)
-    block = max(1, -(-short // GRID_SIDE))
-    grid = block_mean(light, block)
-    # Wider than any stroke: strokes scale with the digits, which span the short side of a
-    # strip of digits and a good part of the long side of a single one.
-    reach = BACKGROUND_WINDOW * max(short, long / 2)
-    window = max(3, round(reach / block))
-    closed = morphology.grey_closing(grid, window)
-    if float(closed.max() - closed.min()) < 0.02 * max(float(closed.max()), 1.0):
-        return float(np.median(closed))
-    smooth = morphology.mean_3x3(closed)
-    height, width = light.shape
-    image = Image.fromarray(smooth.astype(np.float32), mode="F")
-    full = image.resize((grid.shape[1] * block, grid.shape[0] * block), Image.Resampling.BILINEAR)
-    return np.asarray(full)[:height, :width]
-
-
 def noise_stats(ink: np.ndarray) -> tuple[float, float]:
     """(paper offset, noise deviation) of the ink map, from a subsample: paper is the majority,
     or else (an image cut to a bold digit) what lies within MIN_CONTRAST of the paper."""
@@ -155,6 +83,15 @@ def noise_stats(ink: np.ndarray) -> tuple[float, float]:
             sample, middle = near, float(np.median(near))
     spread = 1.4826 * float(np.median(np.abs(sample - middle)))
     return middle, spread
+
+
+def stroke_level(ink: np.ndarray, noise: float) -> float | None:
+    """The typical stroke darkness: the 90th percentile of the ink that stands out of the
+    noise (from a subsample); None when none does."""
+    candidates = ink[ink > max(NOISE_SIGMAS * noise, 0.1)]
+    if candidates.size == 0:
+        return None
+    return float(np.percentile(candidates[:: max(1, candidates.size // 10_000)], 90))
 
 
 def border_contact(labels: np.ndarray, count: int) -> np.ndarray:
@@ -224,7 +161,16 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> Ink:
     """
     work, scale = to_working(np.asarray(gray, dtype=np.float32), side, least)
     light = paper_up(work)
-    paper = paper_level(light)
+    found = ink_on(light, paper_level(light), scale)
+    if found.count and found.faint:
+        # Faint ink may be the band the closing leaves along a darker edge (blank paper in
+        # uneven light read as digits): look again with the page continued past its edges.
+        found = ink_on(light, paper_level(light, continued=True), scale)
+    return found
+
+
+def ink_on(light: np.ndarray, paper: np.ndarray | float, scale: float) -> Ink:
+    """`analyse` from the working image (paper bright) and its paper brightness on."""
     ink = (paper - light) / np.maximum(paper, 32.0)
     offset, noise = noise_stats(ink)
     ink = ink - offset
@@ -235,23 +181,26 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> Ink:
     tint = tint_mask(ink, max(NOISE_SIGMAS * noise, 0.1), noise)
     if tint is not None:  # a form's shaded background is paper, not faint ink
         ink = np.where(tint, 0.0, ink)
-    candidates = ink[ink > max(NOISE_SIGMAS * noise, 0.1)]
-    empty = np.zeros(work.shape, dtype=np.int32)
-    if candidates.size == 0:
-        return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, 0.0, light)
-    level = float(np.percentile(candidates[:: max(1, candidates.size // 10_000)], 90))
-    if level < MIN_CONTRAST:
-        return Ink(np.zeros_like(work), empty, np.zeros(0, np.int64), [], scale, level, light)
+    level = stroke_level(ink, noise)
+    if level is None:
+        empty = np.zeros(light.shape, dtype=np.int32)
+        return Ink(np.zeros_like(light), empty, np.zeros(0, np.int64), [], scale, 0.0, light)
     mask = ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)
     rules = rule_mask(mask)
-    faint = ink >= max(0.5 * MASK_LEVEL * level, NOISE_SIGMAS * noise)
-    if rules.any() or ruled_page(faint):
+    half_mask = ink >= max(0.5 * MASK_LEVEL * level, NOISE_SIGMAS * noise)
+    if rules.any() or ruled_page(half_mask):
         # Printed rules are there: look again at half the mask level, where a faint rule that
         # dips under the ink level is whole rather than in pieces too short to be found.
-        rules |= rule_mask(faint) & mask
+        rules |= rule_mask(half_mask) & mask
         # The rules' faint anti-aliased rims go with them, but not the ink of crossing strokes.
         ink = np.where(morphology.dilate(rules) & ~(mask & ~rules), 0.0, ink)
         mask &= ~rules
+        # Printed lines darker than the handwriting set the level too high for it: a pencil
+        # number on black rules fell under the mask level and vanished with them.
+        written = stroke_level(ink, noise)
+        if written is not None and written < level:
+            level = written
+            mask = (ink >= max(MASK_LEVEL * level, NOISE_SIGMAS * noise)) & ~rules
     labels, count = morphology.label(mask, eight=True)
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
     boxes = morphology.boxes(labels, count)

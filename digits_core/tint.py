@@ -1,7 +1,7 @@
 """Printed tints: a form's shaded background around white entry boxes, taken for paper.
 
 Many forms print their fields as white boxes on a tinted (grey, pink, green) page. The paper
-estimate (`digits_core.ink.paper_level`) follows the brightest paper within a wide window, so
+estimate (`digits_core.paper.paper_level`) follows the brightest paper within a wide window, so
 near the white boxes the tint reads as faint ink: a glow around the boxes and grey bars between
 them, which the reader takes for "1"s (validation numbers in white boxes on tinted forms: 55 %
 read, 90 % with this; 2585 read "261815").

@@ -5,10 +5,17 @@ ruled page, but never a pale digit as thick as the pen's strokes."""
 import numpy as np
 import pytest
 
+import digits_core.ink as ink_module
+import digits_core.paper as paper_module
+from digits_core.contract import shipped_model
 from digits_core.decoding import decode_image
-from digits_core.ink import analyse, paper_up, to_working
+from digits_core.ink import analyse, to_working
+from digits_core.model import DigitModel, ReaderModel
+from digits_core.numbers import read_lines
+from digits_core.paper import paper_up
 from digits_core.reading import line_of
 from tests.utils.paperwork import ink_of, png
+from training.realistic_set import blank_paper
 
 WIDTH, HEIGHT = 420, 200
 
@@ -133,3 +140,34 @@ def test_a_tiny_page_is_analysed_upscaled_only_when_asked() -> None:
     assert to_working(np.full((10, 900), 240.0, np.float32), least=28)[0].shape[1] == 1024
     found = analyse(page, least=28)
     assert found.scale == pytest.approx(2.8) and found.labels.shape == (28, 168)
+
+
+@pytest.mark.parametrize("shade", [0.13, 0.17])
+def test_faint_writing_is_ink(three: list[np.ndarray], shade: float) -> None:
+    # A hard pencil or a pen running dry darkens the paper by 12-16 % here: under MIN_CONTRAST,
+    # which once made the whole page blank paper. It is found as the same digits, marked faint.
+    strong = analyse(decode_image(png(number(three, [1.0, 1.0, 1.0]))))
+    faint = analyse(decode_image(png(number(three, [shade] * 3))))
+    assert faint.faint and not strong.faint
+    assert sorted(cols.start for _, cols in faint.boxes) == pytest.approx(
+        sorted(cols.start for _, cols in strong.boxes), abs=3
+    )
+
+
+def test_blank_paper_in_uneven_light_reads_as_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where the light falls off towards an edge, a closing that stops at the page's edges lifts
+    # the paper there: a band of faint "ink" that the reader read as digits. The second look
+    # continues the page past its edges.
+    rng = np.random.default_rng(92)
+    pages = [decode_image(blank_paper(rng)) for _ in range(80)]
+    reader = ReaderModel.load(shipped_model("reader.onnx"))
+    model = DigitModel.load(shipped_model("digits.onnx"))
+
+    def texts() -> int:
+        found = read_lines(pages, reader.scores, reader.temperature, model.predict_batch)
+        return sum(bool(reading.text) for reading in found)
+
+    assert texts() <= 2
+    stopping = paper_module.paper_level
+    monkeypatch.setattr(ink_module, "paper_level", lambda light, **_: stopping(light))
+    assert texts() >= 5

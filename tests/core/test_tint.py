@@ -6,11 +6,13 @@ from PIL import Image
 from scipy import ndimage
 
 import digits_core.ink as ink_module
+import digits_core.paper as paper_module
 from digits_core.contract import shipped_model
 from digits_core.decoding import decode_image
-from digits_core.ink import analyse, paper_up
+from digits_core.ink import analyse
 from digits_core.model import DigitModel, ReaderModel
 from digits_core.numbers import read_lines
+from digits_core.paper import paper_up
 from digits_core.tint import tint_mask
 from tests.utils.paperwork import ink_of, tinted_cells
 from training.realistic_numbers import tinted_boxes
@@ -60,7 +62,7 @@ def test_a_dark_tint_is_paper_not_ink_on_dark_paper(
     kept, right = read()
     assert all(kept) and right >= 3
     # With the darkest quarter alone deciding, every one is taken for light ink on dark paper.
-    monkeypatch.setattr(ink_module, "CORE_SHARE", ink_module.TAIL_SHARE)
+    monkeypatch.setattr(paper_module, "CORE_SHARE", paper_module.TAIL_SHARE)
     kept, right = read()
     assert not any(kept) and right == 0
 
