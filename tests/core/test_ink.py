@@ -171,3 +171,17 @@ def test_blank_paper_in_uneven_light_reads_as_nothing(monkeypatch: pytest.Monkey
     stopping = paper_module.paper_level
     monkeypatch.setattr(ink_module, "paper_level", lambda light, **_: stopping(light))
     assert texts() >= 5
+
+
+def test_pale_digits_on_dark_rules_stay(three: list[np.ndarray]) -> None:
+    # Black rules set the stroke level; a pencil number a fifth as dark fell under the mask
+    # level with them. Once the rules are removed, the level is measured again on the writing.
+    strong = analyse(decode_image(png(number(three, [1.0, 1.0, 1.0]))))
+    ruled = number(three, [0.2, 0.2, 0.2])
+    for y in (40, 100, 160):
+        ruled[y : y + 2, :] = 1.0
+    found = analyse(decode_image(png(ruled)))
+    # Each digit is kept (in pieces where the rules crossed it).
+    starts = [cols.start for _, cols in found.boxes]
+    for _, cols in strong.boxes:
+        assert min(abs(cols.start - start) for start in starts) <= 3, starts
