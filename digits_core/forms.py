@@ -89,25 +89,26 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
         return rules
     rule_thickness = float(np.median(thick_down[rules]))
     upright = vertical_rules(mask, rules, tall, rule_thickness, lean)
-    # Where two rules cross, each takes the other for a crossing stroke and keeps the pixel:
-    # a pixel with horizontal rule on both sides and vertical rule above and below is rule.
+    # Where two rules cross or meet (squared paper, a box's corner, a comb's tick on its
+    # baseline), each takes the other for a crossing stroke and keeps the pixels they share:
+    # a pixel with horizontal rule beside it and vertical rule above or below is rule. Left,
+    # the feet of an empty comb cell's ticks were read as a "3".
     reach = int(np.ceil(rule_thickness)) + CROSS_MARGIN
-    crossings = mask & flanked(rules, reach, axis=1) & flanked(upright, reach, axis=0)
-    return rules | upright | crossings
+    joints = mask & beside(rules, reach, axis=1) & beside(upright, reach, axis=0)
+    return rules | upright | joints
 
 
-def flanked(found: np.ndarray, reach: int, axis: int) -> np.ndarray:
-    """Pixels with `found` within `reach` pixels on both sides along `axis`."""
-    before = np.zeros_like(found)
-    after = np.zeros_like(found)
+def beside(found: np.ndarray, reach: int, axis: int) -> np.ndarray:
+    """Pixels with `found` within `reach` pixels on either side along `axis`."""
+    near = np.zeros_like(found)
     length = found.shape[axis]
     for step in range(1, min(reach, length - 1) + 1):
         ahead = [slice(None)] * 2
         behind = [slice(None)] * 2
         ahead[axis], behind[axis] = slice(step, None), slice(None, -step)
-        before[tuple(ahead)] |= found[tuple(behind)]
-        after[tuple(behind)] |= found[tuple(ahead)]
-    return before & after
+        near[tuple(ahead)] |= found[tuple(behind)]
+        near[tuple(behind)] |= found[tuple(ahead)]
+    return near
 
 
 def ruled_page(mask: np.ndarray) -> bool:
@@ -237,13 +238,42 @@ def vertical_rules(
     np.maximum.at(bottoms, line_of, spans[:, 1])
     lengths = bottoms - tops
     ticks = meetings == 1
-    usual = np.median(lengths[ticks]) if ticks.sum() >= COMB_TICKS else 0.0
-    comb = ticks & (np.abs(lengths - usual) <= TICK_SPREAD * usual)
-    rule_lines = (meetings >= 2) | comb
+    # An open cell: two ticks at a rule's ends. An empty comb cell kept them, too few for a
+    # comb, and one was read as a "1", unflagged (2 of 215 blank forms).
+    ends = ticks & at_rule_ends(rules, pieces * near, line_of, lines, rule_thickness)
+    rule_lines = (meetings >= 2) | alike(lengths, ticks, COMB_TICKS) | alike(lengths, ends, 2)
     if rule_lines.any():
         keep = np.concatenate(([False], rule_lines[line_of]))
         found = keep[pieces]
     return found
+
+
+def at_rule_ends(
+    rules: np.ndarray, near: np.ndarray, line_of: np.ndarray, lines: int, rule_thickness: float
+) -> np.ndarray:
+    """[lines] bool: lines with pixels `near` the rules (as piece numbers, 0 elsewhere) where a
+    horizontal rule ends, run on by less than a tick's width past them; a stroke standing on a
+    rule or crossing it has rule on both sides."""
+    reach = 2 * (int(np.ceil(rule_thickness)) + CROSS_MARGIN + 1)
+    beside = morphology.extreme_1d(rules, 2 * MEET_PX + 1, 0, np.maximum)
+    # Rule pixels in the `reach` columns left and right of each pixel, by running sums.
+    running = np.pad(np.cumsum(beside, axis=1), ((0, 0), (reach + 1, reach)), mode="edge")
+    running[:, : reach + 1] = 0
+    width = rules.shape[1]
+    left = running[:, reach : reach + width] - running[:, :width]
+    right = running[:, 2 * reach + 1 :] - running[:, reach + 1 : reach + 1 + width]
+    ends = (near > 0) & ((left < reach // 2) | (right < reach // 2))
+    found = np.zeros(lines, dtype=bool)
+    found[line_of[near[ends] - 1]] = True
+    return found
+
+
+def alike(lengths: np.ndarray, chosen: np.ndarray, least: int) -> np.ndarray:
+    """The `chosen` lines within TICK_SPREAD of their median length, if `least` are chosen."""
+    if chosen.sum() < least:
+        return np.zeros_like(chosen)
+    usual = np.median(lengths[chosen])
+    return chosen & (np.abs(lengths - usual) <= TICK_SPREAD * usual)
 
 
 def column_lines(spans: np.ndarray, rule_thickness: float, lean: float) -> np.ndarray:

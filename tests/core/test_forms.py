@@ -192,6 +192,39 @@ def test_a_comb_field_loses_its_baseline_and_ticks(digits: list[np.ndarray]) -> 
     assert (found & sheet & ~comb).sum() == 0
 
 
+def open_cell(sheet: np.ndarray, left: int, right: int, ticks: tuple[int, ...]) -> np.ndarray:
+    """A printed baseline 2 px thick from `left` to `right` with 2 px ticks standing on it at
+    the columns `ticks`, on a blank mask like `sheet`."""
+    cell = np.zeros_like(sheet)
+    cell[140:142, left:right] = True
+    for x in ticks:
+        cell[100:142, x : x + 2] = True
+    return cell
+
+
+@pytest.mark.parametrize("with_digit", [False, True])
+def test_an_open_cell_loses_its_two_ticks(digits: list[np.ndarray], with_digit: bool) -> None:
+    # Two ticks are too few for a comb, but standing at a rule's two ends they are a cell's
+    # sides (an empty comb cell kept them, and one was read as a "1" on /v1/predict).
+    sheet = page([digits[4]]) if with_digit else np.zeros_like(page([digits[4]]))
+    cell = open_cell(sheet, 4, 128, (4, 126))
+    found = rule_mask(sheet | cell)
+    assert found[cell & ~sheet].mean() > 0.9
+    assert (found & sheet & ~cell).sum() == 0
+    if not with_digit:  # the ticks' feet too: left, they were read as a "3"
+        assert found[cell].all()
+
+
+def test_a_stroke_at_one_end_of_a_rule_stays(digits: list[np.ndarray]) -> None:
+    # A "1" as thin as the rule, standing at an underline's end: no cell, so no rule.
+    sheet = np.zeros_like(page([digits[2]]))
+    underline = open_cell(sheet, 4, 128, ())
+    one = open_cell(sheet, 4, 128, (126,)) & ~underline
+    found = rule_mask(underline | one)
+    assert found[underline].mean() > 0.9
+    assert not found[one].any()
+
+
 def test_analysis_drops_the_box_from_the_ink(digits: list[np.ndarray]) -> None:
     sheet = page([digits[4]])
     sheet[10:12, 4:130] = sheet[150:152, 4:130] = True

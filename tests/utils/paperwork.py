@@ -172,7 +172,8 @@ def boxed(image: np.ndarray, inset: int = 4, rule: int = 2) -> bytes:
 
 
 def blank_form(kind: str) -> bytes:
-    """A form nobody wrote on: a ruled page, an empty printed box or an empty comb field."""
+    """A form nobody wrote on: a ruled page, an empty printed box, an empty comb field or one
+    empty comb cell."""
     coverage = np.zeros((240, 480), np.float32)
     if kind == "ruled":
         for y in range(15, 240, 32):
@@ -180,9 +181,10 @@ def blank_form(kind: str) -> bytes:
     elif kind == "box":
         coverage[40:200, 160:320] = 1.0
         coverage[42:198, 162:318] = 0.0
-    else:  # comb: a baseline and ticks
-        coverage[180:182, 30:452] = 1.0
-        for x in range(30, 460, 70):
+    else:  # comb: a baseline and ticks; cell: one comb cell, two ticks
+        left, right, step = (30, 452, 70) if kind == "comb" else (190, 292, 100)
+        coverage[180:182, left:right] = 1.0
+        for x in range(left, right, step):
             coverage[140:180, x : x + 2] = 1.0
     return png(coverage)
 
