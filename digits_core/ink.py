@@ -29,6 +29,7 @@ EDGE_CONTACT = 0.5  # ... when it lies on the border for at least this share of 
 HAIRLINE_PEAK = 0.5  # a component whose ink stays below this share of the stroke level, ...
 HAIRLINE_LENGTH = 4.0  # ... at least this many times longer than thick ...
 HAIRLINE_WIDTH = 0.3  # ... and thinner than this share of the handwriting's strokes is a faint line
+EDGE_LEVEL_SHARE = 0.8  # writing this much lighter than the page edges is measured without them
 FAINT = 0.02  # ink below this share of the stroke level is paper (lighting residue), not rim
 
 
@@ -100,19 +101,17 @@ def border_contact(labels: np.ndarray, count: int) -> np.ndarray:
     return np.bincount(sides, minlength=count + 1)[1:]
 
 
-def drop_artifacts(
-    areas: np.ndarray, boxes: list[tuple[slice, slice]], labels: np.ndarray
-) -> np.ndarray:
-    """Keep-flags per component: no specks, no page edges or shadow lines along the border.
+def page_edges(boxes: list[tuple[slice, slice]], labels: np.ndarray) -> np.ndarray:
+    """Flags per component: page edges and shadow lines along the border.
 
     An edge at a side lies on the border for much of its length; a digit that the image's
     crop merely touches (the first or last digit of a number cropped to its ink) meets it at
     a few points. Along the top or bottom, half the width of a number is no digit, so any
     flat piece touching there goes, as a tilted page edge in a photo must.
     """
-    keep = areas >= max(2.0, SPECK_SHARE * float(areas.max()))
     height, width = labels.shape
     on_side = border_contact(labels, len(boxes))
+    edges = np.zeros(len(boxes), dtype=bool)
     for index, (rows, cols) in enumerate(boxes):
         tall, wide = rows.stop - rows.start, cols.stop - cols.start
         flat_edge = rows.start == 0 or rows.stop == height
@@ -121,9 +120,15 @@ def drop_artifacts(
             and tall >= 0.5 * height
             and wide <= EDGE_BAND * width
         )
-        along_flat = flat_edge and wide >= 0.5 * width and tall <= EDGE_BAND * height
-        if along_side or along_flat:
-            keep[index] = False
+        edges[index] = along_side or (
+            flat_edge and wide >= 0.5 * width and tall <= EDGE_BAND * height
+        )
+    return edges
+
+
+def drop_artifacts(areas: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Keep-flags per component: no specks, no page `edges`."""
+    keep = (areas >= max(2.0, SPECK_SHARE * float(areas.max()))) & ~edges
     if not keep.any():
         keep[int(np.argmax(areas))] = True
     return keep
@@ -169,8 +174,11 @@ def analyse(gray: np.ndarray, side: int = WORK_SIDE, least: int = 1) -> Ink:
     return found
 
 
-def ink_on(light: np.ndarray, paper: np.ndarray | float, scale: float) -> Ink:
-    """`analyse` from the working image (paper bright) and its paper brightness on."""
+def ink_on(
+    light: np.ndarray, paper: np.ndarray | float, scale: float, outside: np.ndarray | None = None
+) -> Ink:
+    """`analyse` from the working image (paper bright) and its paper brightness on, with no
+    ink `outside` the page (its edges and the desk, once found)."""
     ink = (paper - light) / np.maximum(paper, 32.0)
     offset, noise = noise_stats(ink)
     ink = ink - offset
@@ -181,6 +189,8 @@ def ink_on(light: np.ndarray, paper: np.ndarray | float, scale: float) -> Ink:
     tint = tint_mask(ink, max(NOISE_SIGMAS * noise, 0.1), noise)
     if tint is not None:  # a form's shaded background is paper, not faint ink
         ink = np.where(tint, 0.0, ink)
+    if outside is not None:
+        ink = np.where(outside, 0.0, ink)
     level = stroke_level(ink, noise)
     if level is None:
         empty = np.zeros(light.shape, dtype=np.int32)
@@ -205,9 +215,16 @@ def ink_on(light: np.ndarray, paper: np.ndarray | float, scale: float) -> Ink:
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.int64)
     boxes = morphology.boxes(labels, count)
     if count:
-        keep = drop_artifacts(areas, boxes, labels) & ~faint_lines(
-            labels, mask, ink, level, areas, boxes
-        )
+        edges = page_edges(boxes, labels)
+        if outside is None and edges.any():
+            # A page's edge or the desk beside it, darker than the writing, set the level too
+            # high for it: faint numbers in phone photos fell under the mask. Measured again
+            # without them, then analysed so.
+            beyond = np.isin(labels, np.flatnonzero(edges) + 1)
+            written = stroke_level(np.where(beyond, 0.0, ink), noise)
+            if written is not None and written < EDGE_LEVEL_SHARE * level:
+                return ink_on(light, paper, scale, morphology.dilate(beyond, 2))
+        keep = drop_artifacts(areas, edges) & ~faint_lines(labels, mask, ink, level, areas, boxes)
         if not keep.any():
             keep[int(np.argmax(areas))] = True
         if not keep.all():

@@ -185,3 +185,22 @@ def test_pale_digits_on_dark_rules_stay(three: list[np.ndarray]) -> None:
     starts = [cols.start for _, cols in found.boxes]
     for _, cols in strong.boxes:
         assert min(abs(cols.start - start) for start in starts) <= 3, starts
+
+
+@pytest.mark.parametrize("shade", [0.12, 0.18])
+def test_a_dark_page_edge_does_not_set_the_level_for_faint_writing(
+    three: list[np.ndarray], shade: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A phone photo: the desk shows as a dark band along the page's side, far darker than a
+    # pencil number. It set the stroke level, and the writing fell under the mask with it.
+    strong = analyse(decode_image(png(number(three, [1.0, 1.0, 1.0]))))
+    photo = number(three, [shade] * 3)
+    photo[:, :12] = 1.0
+
+    def starts(found: ink_module.Ink) -> list[int]:
+        return sorted(cols.start for _, cols in found.boxes)
+
+    found = analyse(decode_image(png(photo)))
+    assert starts(found) == pytest.approx(starts(strong), abs=3)
+    monkeypatch.setattr(ink_module, "EDGE_LEVEL_SHARE", 0.0)
+    assert starts(analyse(decode_image(png(photo)))) != pytest.approx(starts(strong), abs=3)
