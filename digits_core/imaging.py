@@ -182,8 +182,7 @@ def locate_digit(
     called only when a look needs more pixels than `gray` has.
     """
     found = analyse(gray, COARSE_SIDE)
-    # Faint ink at a reduced look may be a small digit's blur or paper residue: look closer.
-    if found.count and not found.faint:
+    if found.count:
         labels = digit_components(found)
         extent = digit_extent(found, labels)
         if extent >= COARSE_DIGIT or found.scale == 1.0:
@@ -193,7 +192,7 @@ def locate_digit(
             gray, full = full(), None
         if side < WORK_SIDE and side < max(gray.shape):
             found = analyse(gray, side)
-            if found.count and not found.faint:
+            if found.count:
                 labels = digit_components(found)
                 if digit_extent(found, labels) >= COARSE_DIGIT:
                     return found, labels
