@@ -18,6 +18,7 @@ import numpy as np
 from digits_core import morphology
 from digits_core.dashes import dashed_rules
 from digits_core.runs import RULED_SKEWS, SKEWS, askew_slopes, bridged, runs, skewed_runs
+from digits_core.verticals import CROSS_MARGIN, vertical_rules
 
 RULE_SHARE = 0.5  # a horizontal rule spans at least this share of the ink's width ...
 MIN_RULE_PX = 8  # ... and at least this many pixels
@@ -28,10 +29,6 @@ SHORT_HEIGHTS = 0.6  # a shorter rule (a box's side) must be this many ink heigh
 SHORT_THIN_SHARE = 0.7  # ... and clearly thinner than the pen, since a digit's bar may be that long
 THINNER_PX = 2  # ... and by at least this many pixels (run lengths are whole pixels)
 TICK_SHARE = 0.25  # a vertical rule that meets a horizontal one is this share of the ink tall
-CROSS_MARGIN = 1  # ink thicker than the rule by more than this is a stroke crossing it
-MEET_PX = 2  # a vertical rule meets a horizontal one when its end is this close to it
-COMB_TICKS = 3  # this many ticks standing on rules make a comb ...
-TICK_SPREAD = 0.2  # ... and its ticks are this close to their median length
 
 
 def stroke_width(mask: np.ndarray, exclude: np.ndarray) -> float:
@@ -89,26 +86,34 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
         return rules
     rule_thickness = float(np.median(thick_down[rules]))
     upright = vertical_rules(mask, rules, tall, rule_thickness, lean)
-    # Where two rules cross or meet (squared paper, a box's corner, a comb's tick on its
-    # baseline), each takes the other for a crossing stroke and keeps the pixels they share:
-    # a pixel with horizontal rule beside it and vertical rule above or below is rule. Left,
-    # the feet of an empty comb cell's ticks were read as a "3".
+    # Where two rules cross (squared paper), each takes the other for a crossing stroke and
+    # keeps the pixels they share: a pixel with horizontal rule on both sides and vertical rule
+    # above and below is rule (a blank squared page kept a dot at every crossing). Where they
+    # only meet (a comb's tick on its baseline, a box's corner), rule on one side will do, away
+    # from writing: left, the feet of an empty comb cell's ticks were read as a "3"; taken by a
+    # digit passing the foot, they split a "9" into "01".
     reach = int(np.ceil(rule_thickness)) + CROSS_MARGIN
-    joints = mask & beside(rules, reach, axis=1) & beside(upright, reach, axis=0)
-    return rules | upright | joints
+    left, right = sides(rules, reach, axis=1)
+    above, below = sides(upright, reach, axis=0)
+    crossings = mask & left & right & above & below
+    meetings = mask & (left | right) & (above | below) & ~crossings
+    written = mask & ~rules & ~upright & ~meetings & ~crossings
+    meetings &= ~morphology.dilate(written, reach)
+    return rules | upright | crossings | meetings
 
 
-def beside(found: np.ndarray, reach: int, axis: int) -> np.ndarray:
-    """Pixels with `found` within `reach` pixels on either side along `axis`."""
-    near = np.zeros_like(found)
+def sides(found: np.ndarray, reach: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels with `found` within `reach` pixels before them along `axis`, and after them."""
+    before = np.zeros_like(found)
+    after = np.zeros_like(found)
     length = found.shape[axis]
     for step in range(1, min(reach, length - 1) + 1):
         ahead = [slice(None)] * 2
         behind = [slice(None)] * 2
         ahead[axis], behind[axis] = slice(step, None), slice(None, -step)
-        near[tuple(ahead)] |= found[tuple(behind)]
-        near[tuple(behind)] |= found[tuple(ahead)]
-    return near
+        before[tuple(ahead)] |= found[tuple(behind)]
+        after[tuple(behind)] |= found[tuple(ahead)]
+    return before, after
 
 
 def ruled_page(mask: np.ndarray) -> bool:
@@ -200,103 +205,3 @@ def sides_along(mask: np.ndarray, slope: float, along: np.ndarray, shortest: flo
     found = np.zeros_like(mask, dtype=bool)
     found[ys[level], xs[level]] = True
     return found
-
-
-def vertical_rules(
-    mask: np.ndarray, rules: np.ndarray, tall: np.ndarray, rule_thickness: float, lean: float
-) -> np.ndarray:
-    """The vertical rules among the tall ink: each meets horizontal `rules` at two places or
-    more (box sides, grid and margin lines), or is one of a row of equal ticks standing on a
-    rule (a comb). A "1" that touches a rule does neither.
-
-    A rule is found in pieces, its thin stretches: where a digit crosses it or runs along it the
-    ink is thicker, which splits it there (and keeps the digit's pixels). Pieces in one column
-    line, one above the other, are one rule. Taken whole, a side that a digit touched was one
-    component with the digit's stroke, too thick to be a rule, and stayed, read as a "1".
-    """
-    found = np.zeros_like(mask, dtype=bool)
-    thick_along = runs(mask)  # horizontal thickness through each pixel
-    thin = tall & (thick_along <= rule_thickness + CROSS_MARGIN)
-    pieces, count = morphology.label(thin)
-    if not count:
-        return found
-    spans = morphology.box_array(pieces, count)  # top, bottom, left, right
-    line_of = column_lines(spans, rule_thickness, lean)
-    lines = int(line_of.max()) + 1
-    # The places where each line meets horizontal rules: the rows of its pixels near a rule,
-    # in bands; a band ends where the line runs on farther than a rule is thick.
-    near = morphology.dilate(rules, iterations=MEET_PX) & thin
-    rows, cols = np.nonzero(near)
-    meet = np.unique(line_of[pieces[rows, cols] - 1].astype(np.int64) * mask.shape[0] + rows)
-    which, at = meet // mask.shape[0], meet % mask.shape[0]
-    starts = np.ones(meet.size, dtype=bool)
-    starts[1:] = (which[1:] != which[:-1]) | (np.diff(at) > rule_thickness + 2 * MEET_PX + 1)
-    meetings = np.bincount(which[starts], minlength=lines)
-    tops = np.full(lines, mask.shape[0])
-    bottoms = np.zeros(lines, dtype=np.int64)
-    np.minimum.at(tops, line_of, spans[:, 0])
-    np.maximum.at(bottoms, line_of, spans[:, 1])
-    lengths = bottoms - tops
-    ticks = meetings == 1
-    # An open cell: two ticks at a rule's ends. An empty comb cell kept them, too few for a
-    # comb, and one was read as a "1", unflagged (2 of 215 blank forms).
-    ends = ticks & at_rule_ends(rules, pieces * near, line_of, lines, rule_thickness)
-    rule_lines = (meetings >= 2) | alike(lengths, ticks, COMB_TICKS) | alike(lengths, ends, 2)
-    if rule_lines.any():
-        keep = np.concatenate(([False], rule_lines[line_of]))
-        found = keep[pieces]
-    return found
-
-
-def at_rule_ends(
-    rules: np.ndarray, near: np.ndarray, line_of: np.ndarray, lines: int, rule_thickness: float
-) -> np.ndarray:
-    """[lines] bool: lines with pixels `near` the rules (as piece numbers, 0 elsewhere) where a
-    horizontal rule ends, run on by less than a tick's width past them; a stroke standing on a
-    rule or crossing it has rule on both sides."""
-    reach = 2 * (int(np.ceil(rule_thickness)) + CROSS_MARGIN + 1)
-    beside = morphology.extreme_1d(rules, 2 * MEET_PX + 1, 0, np.maximum)
-    # Rule pixels in the `reach` columns left and right of each pixel, by running sums.
-    running = np.pad(np.cumsum(beside, axis=1), ((0, 0), (reach + 1, reach)), mode="edge")
-    running[:, : reach + 1] = 0
-    width = rules.shape[1]
-    left = running[:, reach : reach + width] - running[:, :width]
-    right = running[:, 2 * reach + 1 :] - running[:, reach + 1 : reach + 1 + width]
-    ends = (near > 0) & ((left < reach // 2) | (right < reach // 2))
-    found = np.zeros(lines, dtype=bool)
-    found[line_of[near[ends] - 1]] = True
-    return found
-
-
-def alike(lengths: np.ndarray, chosen: np.ndarray, least: int) -> np.ndarray:
-    """The `chosen` lines within TICK_SPREAD of their median length, if `least` are chosen."""
-    if chosen.sum() < least:
-        return np.zeros_like(chosen)
-    usual = np.median(lengths[chosen])
-    return chosen & (np.abs(lengths - usual) <= TICK_SPREAD * usual)
-
-
-def column_lines(spans: np.ndarray, rule_thickness: float, lean: float) -> np.ndarray:
-    """Pieces [count, 4] (top, bottom, left, right) → the column line each belongs to: pieces
-    whose centres are within a rule's width of each other (on lines x = c + lean · y) and that
-    stand one above the other (overlapping by at most MEET_PX rows) are one line."""
-    centres = (spans[:, 2] + spans[:, 3]) / 2.0 - lean * (spans[:, 0] + spans[:, 1]) / 2.0
-    reach = rule_thickness + CROSS_MARGIN + 1
-    line_of = np.full(len(spans), -1)
-    lines: list[list[int]] = []  # members; lines ordered by their first member's centre
-    for piece in np.argsort(centres, kind="stable"):
-        line_of[piece] = len(lines)
-        for number in reversed(range(len(lines))):
-            members = lines[number]
-            if centres[piece] - centres[members[0]] > reach:
-                break  # every earlier line lies farther to the left
-            overlap = np.minimum(spans[members, 1], spans[piece, 1]) - np.maximum(
-                spans[members, 0], spans[piece, 0]
-            )
-            if (overlap <= MEET_PX).all():
-                line_of[piece] = number
-                break
-        if line_of[piece] == len(lines):
-            lines.append([])
-        lines[line_of[piece]].append(int(piece))
-    return line_of

@@ -215,6 +215,38 @@ def test_an_open_cell_loses_its_two_ticks(digits: list[np.ndarray], with_digit: 
         assert found[cell].all()
 
 
+def test_a_ticks_foot_goes_only_away_from_writing(digits: list[np.ndarray]) -> None:
+    # Where a tick stands on its baseline the pixels they share are rule, unless writing
+    # touches them: there the rule finder changes nothing it did before (a "2"'s tail at the
+    # last tick's foot lost them, the line's crop moved, and "45525962" read "455250162").
+    sheet = page([digits[4], digits[7]])
+    comb = open_cell(sheet, 4, 250, (4, 64, 124, 184, 248))
+    foot = np.zeros_like(sheet)
+    foot[140:142, 248:250] = True
+    assert rule_mask(sheet | comb)[foot].all()
+    tail = np.zeros_like(sheet)
+    tail[136:146, 236:247] = True  # a stroke's end, thicker than the rules, by the foot
+    found = rule_mask(sheet | comb | tail)
+    assert not found[foot].any() and not found[tail].any()
+
+
+def test_ticks_under_a_kept_bar_are_no_open_cell(digits: list[np.ndarray]) -> None:
+    # A box whose top the finder keeps (here broken in pieces too short for a box's side):
+    # taking its sides alone left the top over a "1", read as a "7".
+    sheet = np.zeros_like(page([digits[2]]))
+    box = open_cell(sheet, 40, 120, ())
+    box[80:142, 40:42] = box[80:142, 118:120] = True
+    for left, right in ((40, 62), (65, 92), (95, 120)):
+        box[80:83, left:right] = True
+    one = np.zeros_like(box)
+    for y in range(76, 126):  # a slanted "1" through the top, 5 px wide
+        x = 77 - (y - 76) // 2
+        one[y, x : x + 5] = True
+    found = rule_mask(box | one)
+    assert found[140:142, 44:116].all()  # the bottom goes ...
+    assert not found[84:138, 40:42].any() and not found[84:138, 118:120].any()  # ... the sides stay
+
+
 def test_a_stroke_at_one_end_of_a_rule_stays(digits: list[np.ndarray]) -> None:
     # A "1" as thin as the rule, standing at an underline's end: no cell, so no rule.
     sheet = np.zeros_like(page([digits[2]]))
