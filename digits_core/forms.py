@@ -90,8 +90,8 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
     # keeps the pixels they share: a pixel with horizontal rule on both sides and vertical rule
     # above and below is rule (a blank squared page kept a dot at every crossing). Where they
     # only meet (a comb's tick on its baseline, a box's corner), rule on one side will do, away
-    # from writing: left, the feet of an empty comb cell's ticks were read as a "3"; taken by a
-    # digit passing the foot, they split a "9" into "01".
+    # from writing: left, the feet of an empty comb cell's ticks were read as a "3"; taken where
+    # a "2"'s tail touched the foot, they moved the line's crop ("45525962" read "455250162").
     reach = int(np.ceil(rule_thickness)) + CROSS_MARGIN
     left, right = sides(rules, reach, axis=1)
     above, below = sides(upright, reach, axis=0)

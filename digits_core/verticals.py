@@ -85,9 +85,9 @@ def capped(
     thick_along: np.ndarray, spans: np.ndarray, line_of: np.ndarray, tops: np.ndarray
 ) -> np.ndarray:
     """[lines] bool: lines with a bar just above their top (a run of BAR_PX or more, by
-    the ink's horizontal `thick_along`): a box whose top the finder kept, because a digit
-    crossed it, is no open cell. Its sides went as one, and the "1" under the top that stayed
-    read as a "7"."""
+    the ink's horizontal `thick_along`): a box whose top the finder kept (a pixel too short
+    for a box's side) is no open cell. Its sides went as one, and the "1" under the top that
+    stayed read as a "7"."""
     capped = np.zeros(tops.size, dtype=bool)
     for piece, (top, _, left, right) in enumerate(spans):
         line = line_of[piece]
