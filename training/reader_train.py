@@ -10,7 +10,7 @@ import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import keras
 import numpy as np
@@ -21,7 +21,7 @@ from training.data import DEFAULT_DATA_DIR, load_split
 from training.lines import make_lines
 from training.reader import Batches, ctc_loss, exact_rate, reader_model
 from training.reader_rebuild import parity, reader_from_onnx
-from training.scene_lines import scene_lines
+from training.scene_lines import scene_lines, scene_odds
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = 5000  # the last MNIST training digits are the validation digits
@@ -37,36 +37,59 @@ def digits_of(part: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     return digits.images, digits.labels
 
 
-Job = tuple[str, int, int, Path, bool]  # part, count, seed, MNIST directory, scene lines
+class Job(NamedTuple):
+    """Lines one synthesis process makes."""
+
+    part: str
+    count: int
+    seed: int
+    data_dir: Path
+    scenes: bool  # drawn by the realistic scenes, not composed
+    scene_weights: tuple[tuple[str, float], ...] = ()  # (scene, weight); unnamed scenes weigh 1
 
 
 def lines_job(job: Job) -> tuple[list[np.ndarray], list[str], list[str]]:
-    part, count, seed, data_dir, scenes = job
-    make = scene_lines if scenes else make_lines
-    return make(*digits_of(part, data_dir), count, seed)
+    digits = digits_of(job.part, job.data_dir)
+    if job.scenes:
+        return scene_lines(*digits, job.count, job.seed, dict(job.scene_weights))
+    return make_lines(*digits, job.count, job.seed)
 
 
 def jobs_of(
-    part: str, count: int, scene_share: float, seed: int, shards: int, data_dir: Path
+    part: str,
+    count: int,
+    scene_share: float,
+    seed: int,
+    shards: int,
+    data_dir: Path,
+    scene_weights: tuple[tuple[str, float], ...] = (),
 ) -> list[Job]:
     """Jobs making `count` lines of `part`, `scene_share` of them by the realistic scenes."""
     scenes = round(count * scene_share)
     jobs = []
     for index in range(shards):
         seed_of = seed + index
-        jobs.append((part, (count - scenes) // shards, seed_of, data_dir, False))
+        jobs.append(Job(part, (count - scenes) // shards, seed_of, data_dir, False))
         if scenes:
-            jobs.append((part, scenes // shards, seed_of + 500, data_dir, True))
-    return [job for job in jobs if job[1] > 0]
+            jobs.append(Job(part, scenes // shards, seed_of + 500, data_dir, True, scene_weights))
+    return [job for job in jobs if job.count > 0]
 
 
 def synthesise(
-    count: int, val_count: int, seed: int, workers: int, data_dir: Path, scene_share: float = 0.0
+    count: int,
+    val_count: int,
+    seed: int,
+    workers: int,
+    data_dir: Path,
+    scene_share: float = 0.0,
+    scene_weights: tuple[tuple[str, float], ...] = (),
 ) -> tuple:
     """(train Batches, validation Batches), made in `workers` processes."""
     shards = max(1, workers * 4)
-    train_jobs = jobs_of("train", count, scene_share, seed * 1000, shards, data_dir)
-    val_jobs = jobs_of("validation", val_count, scene_share, seed * 1000 + 999, 1, data_dir)
+    train_jobs = jobs_of("train", count, scene_share, seed * 1000, shards, data_dir, scene_weights)
+    val_jobs = jobs_of(
+        "validation", val_count, scene_share, seed * 1000 + 999, 1, data_dir, scene_weights
+    )
     with ProcessPoolExecutor(workers) as pool:
         results = list(pool.map(lines_job, train_jobs + val_jobs))
     made = [Batches([], []), Batches([], [])]
@@ -75,6 +98,22 @@ def synthesise(
         into.pixels.extend(pixels)
         into.texts.extend(texts)
     return made[0], made[1]
+
+
+def parsed_weights(options: list[str]) -> tuple[tuple[str, float], ...]:
+    """`--scene-weight` options as (scene, weight) pairs, each scene checked to exist."""
+    pairs = []
+    for option in options:
+        name, _, weight = option.partition("=")
+        try:
+            pairs.append((name, float(weight)))
+        except ValueError:
+            raise typer.BadParameter(f"{option!r} is not SCENE=WEIGHT") from None
+    try:
+        scene_odds(dict(pairs))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return tuple(pairs)
 
 
 def save_lines(path: Path, train: Batches, validation: Batches) -> None:
@@ -133,15 +172,25 @@ def main(
         float,
         typer.Option(help="Share of lines drawn by the realistic scenes (training.scene_lines)."),
     ] = 0.0,
+    scene_weight: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SCENE=WEIGHT: draw that scene WEIGHT times as often as one left at 1 "
+            "(repeatable; e.g. numbers_faint=6)."
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(help="Processes that synthesise lines.")] = 2,
     data_dir: Annotated[Path, typer.Option(help="MNIST IDX directory.")] = DEFAULT_DATA_DIR,
 ) -> None:
     """Train the reader within a time budget and keep the best model on validation lines."""
     started = time.time()
+    weights = parsed_weights(scene_weight or [])
     if cache is not None and cache.is_file():
         train, validation = load_lines(cache)
     else:
-        train, validation = synthesise(lines, val_lines, seed, workers, data_dir, scene_share)
+        train, validation = synthesise(
+            lines, val_lines, seed, workers, data_dir, scene_share, weights
+        )
         if cache is not None:
             save_lines(cache, train, validation)
     made = time.time() - started
@@ -191,6 +240,7 @@ def main(
         "lines": len(train.texts),
         "val_lines": len(validation.texts),
         "scene_share": scene_share,
+        "scene_weights": dict(weights),
         "width": width,
         "params": model.count_params(),
         "best_val_exact": best,

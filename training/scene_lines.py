@@ -9,6 +9,8 @@ goes through (`decode_image`, then `reading.line_views`), and every view `/v1/re
 line: the line as written and, where `digits_core.numbers` also reads it turned, the turned one.
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from digits_core.decoding import decode_image
@@ -25,19 +27,38 @@ def scenes() -> dict[str, tuple[NumberScene, tuple[int, int]]]:
     return {"numbers_spaced": (number_image, SPACED_LENGTHS), **drawn}
 
 
+def scene_odds(weights: Mapping[str, float]) -> dict[str, float]:
+    """Each scene's chance of being drawn: its weight (1 unless named) over the weights' sum."""
+    unknown = set(weights) - set(scenes())
+    if unknown:
+        raise ValueError(f"no such scene: {', '.join(sorted(unknown))}")
+    weight = {name: float(weights.get(name, 1.0)) for name in scenes()}
+    total = sum(weight.values())
+    if min(weight.values()) < 0 or total <= 0:
+        raise ValueError("scene weights are 0 or more, and not all 0")
+    return {name: value / total for name, value in weight.items()}
+
+
 def scene_lines(
-    images: np.ndarray, labels: np.ndarray, count: int, seed: int
+    images: np.ndarray,
+    labels: np.ndarray,
+    count: int,
+    seed: int,
+    weights: Mapping[str, float] | None = None,
 ) -> tuple[list[np.ndarray], list[str], list[str]]:
     """At least `count` reader inputs (uint8 line pixels), their texts and their scenes; the
-    scenes taken in turn at random, a page whose analysis finds no ink drawn again."""
+    scenes taken at random, as often as their `weights` say (all alike unless given), a page
+    whose analysis finds no ink drawn again."""
     rng = np.random.default_rng(seed)
     drawn = scenes()
-    names = list(drawn)
+    odds = scene_odds(weights or {})
+    names = list(odds)
+    chances = np.array(list(odds.values()))
     pixels: list[np.ndarray] = []
     texts: list[str] = []
     conditions: list[str] = []
     while len(texts) < count:
-        name = names[int(rng.integers(len(names)))]
+        name = names[int(rng.choice(len(names), p=chances))]
         scene, (low, high) = drawn[name]
         picks = rng.choice(len(labels), size=int(rng.integers(low, high + 1)), replace=False)
         text = "".join(str(int(labels[i])) for i in picks)
