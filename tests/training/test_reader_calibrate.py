@@ -19,6 +19,7 @@ from training.reader_calibrate import (
     exact,
     main,
     realistic_validation,
+    remembered,
     surest_errors_text,
 )
 from training.realistic_numbers import NUMBERS
@@ -91,3 +92,21 @@ def test_the_documented_command_line_is_the_real_one() -> None:
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
     assert result.exit_code == 0, result.output
     assert "--surest-errors" in result.output, result.output
+
+
+def test_a_remembered_classifier_asks_only_for_crops_it_has_not_seen() -> None:
+    model = DigitModel.load(CLASSIFIER)
+    asked: list[int] = []
+
+    def classify(crops: np.ndarray) -> np.ndarray:
+        asked.append(len(crops))
+        return model.predict_batch(crops)
+
+    crops = np.random.default_rng(3).random((5, 28, 28), dtype=np.float32)
+    once = remembered(classify)
+    first = once(crops[[0, 1, 1, 2]])
+    again = once(crops[[2, 3, 0, 4]])
+    assert asked == [3, 2]  # each distinct crop classified once
+    assert np.allclose(first, model.predict_batch(crops[[0, 1, 1, 2]]), atol=1e-6)
+    assert np.allclose(again, model.predict_batch(crops[[2, 3, 0, 4]]), atol=1e-6)
+    assert once(crops[:0]).shape == (0, 10)
