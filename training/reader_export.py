@@ -39,7 +39,7 @@ from training.reader_calibrate import (
 )
 from training.reader_train import ROOT
 
-VERSION = "1.3.0"
+VERSION = "1.4.0"
 
 
 def to_onnx(model: keras.Model) -> onnx.ModelProto:
