@@ -108,16 +108,21 @@ class ValidationNumbers:
 
 def remembered(classify: Classify) -> Classify:
     """`classify` answering the crops it has seen from memory: the calibration decodes the
-    same lines at a dozen temperatures, and the classifier's crops rarely change with it."""
+    same lines at a dozen temperatures, and the classifier's crops rarely change with it.
+    It holds every distinct crop of the run (a few kB each): a training tool's memory."""
     seen: dict[bytes, np.ndarray] = {}
 
     def classify_once(crops: np.ndarray) -> np.ndarray:
-        keys = [crop.tobytes() for crop in crops]
-        new = list({key: index for index, key in enumerate(keys) if key not in seen}.values())
-        if new:
-            seen.update(zip([keys[i] for i in new], classify(crops[new]), strict=True))
-        if not keys:
+        if len(crops) == 0:
             return classify(crops)
+        keys = [crop.tobytes() for crop in crops]
+        first_unseen: dict[bytes, int] = {}
+        for index, key in enumerate(keys):
+            if key not in seen:
+                first_unseen.setdefault(key, index)
+        if first_unseen:
+            answers = classify(crops[list(first_unseen.values())])
+            seen.update(zip(first_unseen, answers, strict=True))
         return np.stack([seen[key] for key in keys])
 
     return classify_once
