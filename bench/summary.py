@@ -3,6 +3,7 @@
 import statistics
 from typing import Any
 
+from bench.ceiling import ceilings
 from bench.peers import errors, figures
 from bench.report import Target, fmt, table
 
@@ -129,6 +130,10 @@ def peers_table(results: dict[str, Any]) -> str:
                      fmt(rate["us_per_image"]), "", ""])  # fmt: skip
     rows.append(["in-process floor, plain decode → resize → invert → model (µs/image)", "",
                  fmt(peers["peer_floor_us"]), ""])  # fmt: skip
+    for bound in ceilings(results):
+        rows.append([f"bound if digits' analysis were free: {bound.what}",
+                     f"{fmt(bound.digits)} {bound.unit}", f"{fmt(bound.peer)} {bound.unit}",
+                     fmt(ratio(bound.digits, bound.peer)) + "×"])  # fmt: skip
     for side in ("digits", "peer"):
         wrong, differing = errors(peers[side])
         rows.append(

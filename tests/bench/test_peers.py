@@ -2,7 +2,11 @@
 
 from typing import Any
 
-from bench import peers
+import pytest
+
+from bench import ceiling, peers
+from bench.ceiling import ceilings
+from bench.history import RESULTS
 from bench.loadgen import parse_response
 from bench.summary import peer_targets, peers_table
 
@@ -65,3 +69,33 @@ def test_every_figure_is_a_ratio_and_the_targets_say_met_or_by_how_much() -> Non
     assert checks["digits / BentoML: p50 latency, one image, c=1"].measured == 0.25
     table = peers_table(data)
     assert "digits/BentoML" in table and "3×" in table
+
+
+def test_the_bound_adds_only_the_idle_request_the_decode_and_the_model() -> None:
+    data = results()
+    data["floors"]["preprocessing"] = {"canvas_png": {"decode_us": 1000.0}}
+    data["floors"]["rates"]["tensor"] = {"1": {"us_per_image": 500.0}, "256": {"us_per_image": 0.0}}
+    idle = [{"concurrency": 1, "p50_ms": 0.5, "throughput": 2000.0},
+            {"concurrency": 64, "throughput": 4000.0}]  # fmt: skip
+    data["service"] = {"http": [{"name": "health", "levels": idle}]}
+    bounds = {bound.what: bound for bound in ceilings(data)}
+    # 2 workers, each 0.5 ms of HTTP + 1 ms decode + 0.5 ms model per image
+    assert bounds["images/s, one image, c=64"].digits == 1000
+    assert bounds["images/s, one image, c=64"].peer == 200
+    assert bounds["images/s, batch 256, c=4"].digits == 2000
+    assert bounds["p50 latency, one image, c=1"].digits == 2.0
+    assert "bound if digits' analysis were free: images/s, one image, c=64" in peers_table(data)
+
+
+def test_no_bound_without_the_idle_requests() -> None:
+    data = results()
+    data["service"] = {"http": [{"name": "health", "missing": True, "levels": []}]}
+    assert ceilings(data) == []
+    assert "bound if" not in peers_table(data)
+
+
+def test_the_bounds_of_a_committed_run_print(capsys: pytest.CaptureFixture[str]) -> None:
+    run = max(path for path in RESULTS.glob("*.json") if '"peer_floor_us"' in path.read_text())
+    ceiling.main([str(run)])
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 3 and all(line.startswith(run.stem) for line in printed)
