@@ -6,7 +6,8 @@ a column that is as thin as the horizontal rules and meets one of them (box side
 grid and margin lines). A rule longer than any digit is tall goes if it is no thicker than the
 pen; a shorter one (a box around one digit) only if it is clearly thinner than the writer's
 strokes, by a share and by whole pixels, so a digit's own bar stays (at MNIST size a pen is
-2–3 px and a bar one pixel thinner is still the pen's). Where a stroke crosses a rule the ink
+2–3 px and a bar one pixel thinner is still the pen's), or if it closes a box with straight
+sides around other ink, which no digit's bars do. Where a stroke crosses a rule the ink
 there is thicker than the rule, and it is kept: the digit stays whole and only the rule between
 strokes goes. Rules are followed at a few slopes a scan may have (`runs.SKEWS`, ~1.7°); on a
 form fed further askew, also at the page's own slope (`runs.askew_slopes`), and its vertical
@@ -29,6 +30,8 @@ SHORT_HEIGHTS = 0.6  # a shorter rule (a box's side) must be this many ink heigh
 SHORT_THIN_SHARE = 0.7  # ... and clearly thinner than the pen, since a digit's bar may be that long
 THINNER_PX = 2  # ... and by at least this many pixels (run lengths are whole pixels)
 TICK_SHARE = 0.25  # a vertical rule that meets a horizontal one is this share of the ink tall
+BOX_OVERLAP = 0.9  # a box's top and bottom share this much of their columns, its sides its rows
+BOX_LINES = 5  # ... and they are at least this many line thicknesses apart
 
 
 def stroke_width(mask: np.ndarray, exclude: np.ndarray) -> float:
@@ -46,6 +49,43 @@ def thin_enough(thickness: float, width: float, long: bool) -> bool:
     if long:
         return thickness <= max(LONG_THIN_PX, width)
     return thickness < SHORT_THIN_SHARE * width and width - thickness >= THINNER_PX
+
+
+def closes_a_box(mask: np.ndarray, horizontal: np.ndarray, thickness: float) -> bool:
+    """Horizontal runs that are the top and bottom of a box (or of a row of boxes) `thickness`
+    px thick: two separate bands of rows over the same columns, joined at both ends by a
+    straight upright side (ink down one column over the rows between), with ink inside clear
+    of the frame. No digit is drawn so: a "0" or a stain's rim has curved sides and nothing
+    inside. Such runs are printed however thick they are next to the pen: a small scan of a
+    form prints its boxes as thick as the writing, and a box kept whole was cropped as the
+    digit."""
+    rows = np.flatnonzero(horizontal.any(axis=1))
+    bands = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
+    if len(bands) < 2:
+        return False
+    top, bottom = bands[0], bands[-1]
+    if min(top.size, bottom.size) < SHORT_THIN_SHARE * thickness:
+        return False  # long runs in fewer rows than the ink is thick there: a curve's crest
+    if bottom[0] - top[-1] < BOX_LINES * thickness:
+        return False  # a box holds a digit, several pens tall; an "8"'s loops are not so tall
+    top_cols = np.flatnonzero(horizontal[top].any(axis=0))
+    bottom_cols = np.flatnonzero(horizontal[bottom].any(axis=0))
+    left, right = max(top_cols[0], bottom_cols[0]), min(top_cols[-1], bottom_cols[-1])
+    widest = max(top_cols[-1] - top_cols[0], bottom_cols[-1] - bottom_cols[0]) + 1
+    if right - left + 1 < BOX_OVERLAP * widest:
+        return False  # a top over other columns than the bottom: a digit's bars, not a box
+    line = int(np.ceil(thickness)) + CROSS_MARGIN
+    between = mask[top[-1] + 1 : bottom[0]]
+    inside = mask[top[-1] + line + 1 : bottom[0] - line, left + line + 1 : right - line]
+    if between.shape[0] < MIN_RULE_PX or not inside.any():
+        return False
+    # A printed side is ink down one column from the top to the bottom (a stroke crossing it
+    # only adds ink); a written loop's flank curves off any one column.
+    covered = between.mean(axis=0)
+    return all(
+        covered[max(0, end - line) : end + line + 1].max(initial=0.0) >= BOX_OVERLAP
+        for end in (left, right)
+    )
 
 
 def rule_mask(mask: np.ndarray) -> np.ndarray:
@@ -74,7 +114,7 @@ def rule_mask(mask: np.ndarray) -> np.ndarray:
         if not horizontal.any():
             continue
         thickness = float(np.median(thick_down[horizontal]))
-        if thin_enough(thickness, width, is_long):
+        if thin_enough(thickness, width, is_long) or closes_a_box(mask, horizontal, thickness):
             rules = horizontal & (thick_down <= thickness + CROSS_MARGIN)
             # Where a faint rule dipped under the ink level it left stubs in line with it.
             reach = 2 * max(MIN_RULE_PX, ink_width // 4) + 1

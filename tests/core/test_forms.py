@@ -66,6 +66,44 @@ def test_a_closed_box_comes_off_and_the_digit_stays(
         assert not (found & sheet & ~box).any()
 
 
+def framed(digit: np.ndarray, margin: int, thickness: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the digit on a page, a closed box `thickness` px thick `margin` px around its mask)."""
+    sheet = np.pad(digit, margin + thickness + 4)
+    box = np.zeros_like(sheet)
+    outer = slice(4, sheet.shape[0] - 4), slice(4, sheet.shape[1] - 4)
+    box[outer] = True
+    box[4 + thickness : -4 - thickness, 4 + thickness : -4 - thickness] = False
+    return sheet, box
+
+
+@pytest.mark.parametrize(("scale", "thickness"), [(1, 2), (1, 3), (2, 5), (4, 10)])
+def test_a_box_as_thick_as_the_pen_comes_off(
+    mnist_test: tuple[np.ndarray, np.ndarray], scale: int, thickness: int
+) -> None:
+    # A small scan of a form prints its boxes as thick as the writing (MNIST's pen is 2–3 px
+    # at 28 px): no longer clearly thinner, the box stayed and was cropped as the digit.
+    images, labels = mnist_test
+    for digit in range(10):
+        mask = digit_mask(images[int(np.flatnonzero(labels == digit)[0])], scale)
+        sheet, box = framed(mask, 2 * scale, thickness)
+        found = rule_mask(sheet | box)
+        assert found[box].mean() > 0.95, digit
+        assert found[sheet & ~box].mean() < 0.02, digit
+
+
+def test_two_bars_without_both_sides_are_no_box() -> None:
+    # Bars over the same columns joined at one end only ("⊐"), or over other columns, may be
+    # a digit's: they stay when no thinner than the pen.
+    sheet = np.zeros((60, 60), dtype=bool)
+    sheet[10:14, 10:50] = sheet[46:50, 10:50] = True
+    sheet[10:50, 46:50] = True
+    assert not rule_mask(sheet).any()
+    sheet[10:50, 46:50] = False
+    sheet[46:50, 10:50] = False
+    sheet[46:50, 30:58] = sheet[10:50, 10:14] = True
+    assert not rule_mask(sheet).any()
+
+
 @pytest.mark.parametrize("picks", [(1, 7, 4), (0, 9, 5)])
 def test_box_sides_that_run_through_digits_come_off(
     digits: list[np.ndarray], picks: tuple[int, ...]
