@@ -44,12 +44,13 @@ def blank(rng: Rng, tall: int, wide: int, noise: float = 3.0) -> np.ndarray:
 
 
 def in_box(rng: Rng, digit: np.ndarray) -> bytes:
-    """A closed printed box, 1–3 px lines: the digit well inside, near, touching or crossing."""
+    """A closed printed box, 1–3 px lines, or (a third) lines as thick as the pen, as a small
+    scan of a form prints them: the digit well inside, near, touching or crossing."""
     ink = ink_of(rng, digit, int(rng.integers(30, 131)))
     h, w = ink.shape
     inner_h = h * rng.uniform(0.85, 1.6)
     inner_w = max(w, 0.55 * h) * rng.uniform(0.95, 1.9)
-    line = rng.uniform(1, 3)
+    line = h * rng.uniform(0.06, 0.14) if rng.random() < 1 / 3 else rng.uniform(1, 3)
     pad = int(max(inner_h, inner_w) * rng.uniform(0.2, 0.7)) + 4
     sheet = blank(rng, int(inner_h) + 2 * pad, int(inner_w) + 2 * pad)
     pw.box(sheet, pad, pad, inner_h, inner_w, line, pw.form_colour(rng))
@@ -176,8 +177,8 @@ FORMS = {
     "tinted_box": tinted_box,
 }
 FORM_DESCRIPTIONS = {
-    "box": "closed printed box, 1–3 px, black/blue/red dropout/grey; digit inside, touching "
-    "or crossing",
+    "box": "closed printed box, 1–3 px or (a third) as thick as the pen, black/blue/red "
+    "dropout/grey; digit inside, touching or crossing",
     "comb_cell": "open comb cell (baseline + ticks), digit on or through the baseline",
     "ruled": "ruled paper, lines every 0.45–1.1 digit heights through the strokes, some margins",
     "squared": "squared paper, squares 0.3–0.8 digit heights",
